@@ -1,0 +1,168 @@
+/**
+ * The contract between workflows and activities. Workflows import these types only; activities/index.ts
+ * implements them. Inputs carry service names, file names and database names, never passwords, paths
+ * outside the backup directory or container names: activities look those up in the worker's topology.
+ */
+
+export interface BackupInfo {
+  service: string;
+  /** The file name inside the service's backup directory, e.g. hermes_20231201_020000.sql.gz. */
+  file: string;
+  sizeBytes: number;
+  /** The time in the file name, ISO 8601 UTC. */
+  takenAt: string;
+  ageHours: number;
+}
+
+export interface BackupCatalog {
+  service: string;
+  backups: BackupInfo[]; // newest first
+  /** Files that look like this service's backups but do not follow the naming convention. */
+  malformed: string[];
+}
+
+export type BackupSelector =
+  | { kind: 'latest' }
+  | { kind: 'file'; file: string }
+  | { kind: 'before'; before: string }
+  | { kind: 'previous'; file: string };
+
+export interface TableCount {
+  table: string; // schema-qualified, e.g. public.users
+  rows: number;
+}
+
+export interface BackupManifest {
+  service: string;
+  file: string;
+  sizeBytes: number;
+  uncompressedBytes: number;
+  pgDumpVersion?: string;
+  serverVersion?: string;
+  tables: TableCount[];
+  roles: string[];
+}
+
+export interface DatabaseSnapshot {
+  database: string;
+  exists: boolean;
+  serverVersion?: string;
+  sizeBytes?: number;
+  tables: TableCount[];
+  takenAt: string;
+}
+
+export interface RestoreResult {
+  service: string;
+  file: string;
+  targetDatabase: string;
+  bytesRead: number;
+  tables: TableCount[];
+  seconds: number;
+}
+
+export interface RestoreProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  percent: number;
+  bytesPerSecond: number;
+  etaSeconds?: number;
+}
+
+export interface CheckResult {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface VerificationReport {
+  database: string;
+  passed: boolean;
+  checks: CheckResult[];
+}
+
+export interface ContainerState {
+  name: string;
+  /** created | running | paused | restarting | removing | exited | dead | missing */
+  state: string;
+  status: string;
+  health?: string;
+}
+
+export interface LogReview {
+  container: string;
+  linesRead: number;
+  /** Lines that look like database connection errors. */
+  errorLines: string[];
+}
+
+export interface EndpointHealth {
+  url: string;
+  healthy: boolean;
+  status?: number;
+  error?: string;
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  endpoints: EndpointHealth[];
+}
+
+export interface ServiceDescription {
+  service: string;
+  database: string;
+  databaseContainer: string;
+  appContainers: string[];
+  healthUrls: string[];
+  rtoMinutes: number;
+  rpoHours: number;
+  sandbox: boolean;
+}
+
+export type Notification =
+  | { kind: 'restore-planned'; workflowId: string; services: string[]; backups: string[]; expectedDowntimeSeconds: number; mode: string }
+  | { kind: 'restore-outcome'; workflowId: string; services: string[]; outcome: string; detail: string }
+  | { kind: 'drill-failed'; workflowId: string; services: string[]; detail: string };
+
+export interface DrActivities {
+  describeService(input: { service: string }): Promise<ServiceDescription>;
+  listServices(): Promise<string[]>;
+
+  listBackups(input: { service: string }): Promise<BackupCatalog>;
+  selectBackup(input: { service: string; selector: BackupSelector }): Promise<BackupInfo>;
+  /** Reads the whole gzip stream; throws BackupNotGzip/Empty/Corrupt/Truncated/Incomplete (non-retryable). */
+  verifyBackup(input: { service: string; file: string }): Promise<BackupManifest>;
+
+  checkConnectivity(input: { service: string; database?: string }): Promise<{ serverVersion: string }>;
+  snapshotDatabase(input: { service: string; database?: string }): Promise<DatabaseSnapshot>;
+  terminateBackends(input: { service: string; database: string }): Promise<number>;
+  /** Drops a non-live database if it exists. Refuses the live name with RefuseLiveDatabase. */
+  dropDatabase(input: { service: string; database: string }): Promise<void>;
+  /** Idempotent: when `from` is gone and `to` exists, it was already renamed. */
+  renameDatabase(input: { service: string; from: string; to: string }): Promise<void>;
+  databaseExists(input: { service: string; database: string }): Promise<boolean>;
+  /** Tables and exact row counts against the manifest, the service's verification SQL, amcheck. */
+  verifyRestoredDatabase(input: {
+    service: string;
+    database: string;
+    expected: TableCount[];
+    skipServiceChecks?: boolean;
+  }): Promise<VerificationReport>;
+
+  /** Creates `targetDatabase` fresh (never the live name) and streams the dump into it; drops it on failure. */
+  restoreBackup(input: {
+    service: string;
+    file: string;
+    targetDatabase: string;
+    via?: 'container' | 'host';
+  }): Promise<RestoreResult>;
+
+  stopApps(input: { service: string }): Promise<ContainerState[]>;
+  startApps(input: { service: string }): Promise<ContainerState[]>;
+  containerStates(input: { service: string }): Promise<ContainerState[]>;
+  reviewAppLogs(input: { service: string; since: string }): Promise<LogReview[]>;
+
+  waitForHealth(input: { service: string; timeoutSeconds?: number }): Promise<HealthReport>;
+
+  notify(input: Notification): Promise<{ delivered: boolean }>;
+}

@@ -1,0 +1,16 @@
+import path from 'node:path';
+
+/** Every default and every environment variable the project reads, in one place. */
+export const projectRoot = path.resolve(__dirname, '..');
+
+export const settings = {
+  taskQueue: process.env.OPARETA_TASK_QUEUE ?? 'opareta-dr',
+  namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+  temporalAddress: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+  temporalUiUrl: process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233',
+  /** The topology: the sandbox unless OPARETA_CONFIG points at another file (config/production.json). */
+  configFile: path.resolve(process.env.OPARETA_CONFIG ?? path.join(projectRoot, 'config', 'sandbox.json')),
+  dataDir: path.resolve(process.env.OPARETA_DATA_DIR ?? path.join(projectRoot, '.data')),
+  notifyWebhookUrl: process.env.OPARETA_NOTIFY_WEBHOOK_URL || undefined,
+  metricsPort: Number(process.env.OPARETA_METRICS_PORT ?? 9464),
+};

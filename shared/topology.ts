@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A name we put into SQL or Docker: conservative on purpose, SQL is still quoted everywhere. */
+const identifier = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be lower-case letters, digits and _ (at most 48 characters)');
+const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'is not a valid container name');
+
+const verificationCheck = z
+  .object({
+    name: z.string().min(1),
+    /** A query returning rows that describe violations: the check passes when it returns none. */
+    violationsSql: z.string().optional(),
+    /** A query returning one row with one numeric column that must be at least `atLeast`. */
+    countSql: z.string().optional(),
+    atLeast: z.number().int().nonnegative().default(1),
+  })
+  .strict()
+  .refine((c) => Boolean(c.violationsSql) !== Boolean(c.countSql), {
+    message: 'give exactly one of violationsSql or countSql',
+  });
+
+const secretSource = z
+  .object({
+    /** Environment variable of the worker holding the password. */
+    env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'),
+    /** Optional file read when the variable is unset (Docker/Kubernetes secrets). */
+    file: z.string().optional(),
+  })
+  .strict();
+
+export const serviceSchema = z
+  .object({
+    database: identifier,
+    user: identifier,
+    /** Where the worker reaches PostgreSQL with `pg`. */
+    host: z.string().min(1).default('localhost'),
+    port: z.number().int().min(1).max(65535).default(5432),
+    /** Where the password comes from; never the password itself. */
+    password: secretSource,
+    databaseContainer: containerName,
+    appContainers: z.array(containerName).min(1),
+    healthUrls: z.array(z.url()).min(1),
+    backupDirectory: z.string().min(1),
+    backupPattern: z
+      .string()
+      .refine((p) => p.includes('{YYYYMMDD}') && p.includes('{HHMMSS}'), 'must contain {YYYYMMDD} and {HHMMSS}')
+      .default('{service}_{YYYYMMDD}_{HHMMSS}.sql.gz'),
+    verification: z.array(verificationCheck).default([]),
+  })
+  .strict();
+
+export const topologySchema = z
+  .object({
+    name: z.string().min(1),
+    /** Every backup directory must sit inside this root: the confinement boundary for input paths. */
+    backupRoot: z.string().min(1),
+    /** True for the local Docker stack that `npm start` brings up. */
+    sandbox: z.boolean().default(false),
+    rtoMinutes: z.number().positive().default(30),
+    rpoHours: z.number().positive().default(24),
+    services: z.record(identifier, serviceSchema).refine((s) => Object.keys(s).length > 0, 'needs at least one service'),
+  })
+  .strict()
+  .superRefine((topology, ctx) => {
+    for (const [name, service] of Object.entries(topology.services)) {
+      const root = path.resolve(topology.backupRoot);
+      const dir = path.resolve(root, service.backupDirectory);
+      if (dir !== root && !dir.startsWith(root + path.sep)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', name, 'backupDirectory'],
+          message: `${service.backupDirectory} is outside the backup root ${topology.backupRoot}`,
+        });
+      }
+    }
+  });
+
+export type Topology = z.infer<typeof topologySchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type VerificationCheck = z.infer<typeof verificationCheck>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates a parsed config; the error names every bad field by its path, e.g. services.argus.database. */
+export function parseTopology(raw: unknown, source = 'config'): Topology {
+  const result = topologySchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return resolvePaths(result.data, source);
+}
+
+/** Relative directories in a config file are relative to the file, so the sandbox config works from any cwd. */
+function resolvePaths(topology: Topology, source: string): Topology {
+  const base = source.endsWith('.json') ? path.dirname(path.resolve(source)) : process.cwd();
+  const backupRoot = path.resolve(base, topology.backupRoot);
+  const services = Object.fromEntries(
+    Object.entries(topology.services).map(([name, s]) => [
+      name,
+      {
+        ...s,
+        backupDirectory: path.resolve(backupRoot, s.backupDirectory),
+        password: { ...s.password, file: s.password.file && path.resolve(base, s.password.file) },
+      },
+    ]),
+  );
+  return { ...topology, backupRoot, services };
+}
+
+export function loadTopology(file: string): Topology {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${file}: ${(err as Error).message}`);
+  }
+  return parseTopology(raw, file);
+}
+
+export function serviceNames(topology: Topology): string[] {
+  return Object.keys(topology.services);
+}
+
+export function getService(topology: Topology, service: string): ServiceConfig {
+  const config = Object.hasOwn(topology.services, service) ? topology.services[service] : undefined;
+  if (!config) {
+    throw new ConfigError(`unknown service "${service}"; known: ${serviceNames(topology).join(', ')}`);
+  }
+  return config;
+}
