@@ -7,6 +7,5 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 300_000,
-    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,0 +1,47 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { settings } from '../shared/settings';
+import { describeTemporalTarget, temporalConnectConfig } from '../shared/temporal-connection';
+import { ConfigError, loadTopology } from '../shared/topology';
+import { installRuntime } from './telemetry';
+
+async function main(): Promise<void> {
+  // A bad config stops the worker before it polls, with the field named (shared/topology.ts).
+  const topology = loadTopology(settings.configFile);
+  installRuntime(settings.metricsPort);
+
+  const temporal = temporalConnectConfig();
+  const connection = await NativeConnection.connect(temporal.connectionOptions);
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: settings.taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: createActivities({ topology }),
+      // A restore in flight gets time to notice the shutdown and clean up its side database.
+      shutdownGraceTime: '20s',
+    });
+    console.log(
+      JSON.stringify({
+        level: 'INFO',
+        message: 'worker polling',
+        taskQueue: settings.taskQueue,
+        temporal: describeTemporalTarget(temporal),
+        topology: topology.name,
+        config: settings.configFile,
+        metrics: `http://localhost:${settings.metricsPort}/metrics`,
+      }),
+    );
+    // Worker.run() stops gracefully on SIGINT/SIGTERM (Ctrl-C).
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err));
+  console.error(`worker failed to start: ${message}`);
+  process.exit(1);
+});
