@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { action } from '../action';
+import { emit, type OutputOptions } from '../output';
+import { renderProgress, type ProgressView } from '../progress-bar';
+import { withClient, workflowUiUrl } from '../temporal';
+import { printOutcome } from './outcome';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function registerControlCommands(program: Command): void {
+  program
+    .command('approve')
+    .description('approve the swap of a restore waiting for approval')
+    .argument('<workflow-id>')
+    .option('--by <name>', 'who approves (recorded in the history)', process.env.USER)
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (workflowId: string, o: { by?: string } & OutputOptions) => {
+        await withClient((client) => client.workflow.getHandle(workflowId).signal('approve', { by: o.by }));
+        emit(o, { workflowId, signal: 'approve' }, () => `approved ${workflowId}`);
+      }),
+    );
+
+  program
+    .command('reject')
+    .description('reject the swap: the side database is dropped and production stays as it is')
+    .argument('<workflow-id>')
+    .option('--by <name>', 'who rejects', process.env.USER)
+    .option('--reason <text>', 'why, for the history')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (workflowId: string, o: { by?: string; reason?: string } & OutputOptions) => {
+        await withClient((client) =>
+          client.workflow.getHandle(workflowId).signal('reject', { by: o.by, reason: o.reason }),
+        );
+        emit(o, { workflowId, signal: 'reject' }, () => `rejected ${workflowId}`);
+      }),
+    );
+
+  program
+    .command('status')
+    .description('show the step and progress of a restore or drill')
+    .argument('<workflow-id>')
+    .option('--watch', 'refresh until the workflow ends, then print its result')
+    .option('--interval <seconds>', 'refresh interval with --watch', '2')
+    .option('--json', 'machine-readable output (one JSON line per refresh with --watch)')
+    .action(
+      action(async (workflowId: string, o: { watch?: boolean; interval: string } & OutputOptions) => {
+        await withClient(async (client) => {
+          const handle = client.workflow.getHandle(workflowId);
+          for (;;) {
+            const description = await handle.describe();
+            const running = description.status.name === 'RUNNING';
+            const progress = running ? await handle.query<ProgressView>('progress').catch(() => undefined) : undefined;
+            const snapshot = { workflowId, type: description.type, status: description.status.name, progress };
+            if (o.json) process.stdout.write(JSON.stringify(snapshot) + '\n');
+            else {
+              process.stdout.write(
+                `${workflowId} (${description.type}) ${description.status.name}  ${workflowUiUrl(workflowId)}\n`,
+              );
+              if (progress) process.stdout.write(renderProgress(progress) + '\n');
+            }
+            if (!running) {
+              if (description.status.name === 'COMPLETED')
+                printOutcome(o, description.type, workflowId, await handle.result());
+              return;
+            }
+            if (!o.watch) return;
+            await sleep(Number(o.interval) * 1000);
+          }
+        });
+      }),
+    );
+}

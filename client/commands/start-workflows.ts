@@ -1,0 +1,144 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { settings } from '../../shared/settings';
+import { action } from '../action';
+import { CliError, emit, ExitCode } from '../output';
+import { connectClient, workflowUiUrl } from '../temporal';
+import { printOutcome } from './outcome';
+
+interface StartOptions {
+  json?: boolean;
+  wait?: boolean;
+}
+
+/** Second-resolution UTC stamp for workflow IDs an SRE can read: 20261124T031500Z. */
+function idStamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+async function startAndMaybeWait(
+  workflowType: string,
+  workflowId: string,
+  input: Record<string, unknown>,
+  options: StartOptions,
+): Promise<void> {
+  const client = await connectClient();
+  try {
+    const handle = await startOrExplain(client, workflowType, workflowId, input);
+    if (!options.wait) {
+      emit(
+        options,
+        { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, url: workflowUiUrl(handle.workflowId) },
+        () =>
+          [
+            `started ${workflowType}: ${handle.workflowId}`,
+            `  follow:  opareta-dr status ${handle.workflowId} --watch`,
+            `  UI:      ${workflowUiUrl(handle.workflowId)}`,
+          ].join('\n'),
+      );
+      return;
+    }
+    if (!options.json)
+      process.stderr.write(
+        `started ${handle.workflowId}, waiting for the result (${workflowUiUrl(handle.workflowId)})\n`,
+      );
+    const result = await handle.result();
+    printOutcome(options, workflowType, handle.workflowId, result);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+async function startOrExplain(
+  client: Client,
+  workflowType: string,
+  workflowId: string,
+  input: Record<string, unknown>,
+) {
+  try {
+    return await client.workflow.start(workflowType, { taskQueue: settings.taskQueue, workflowId, args: [input] });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new CliError(
+        `${workflowId} is already running; follow it with: opareta-dr status ${workflowId} --watch`,
+        ExitCode.failed,
+      );
+    }
+    throw err;
+  }
+}
+
+function compact(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+}
+
+export function registerStartCommands(program: Command): void {
+  program
+    .command('restore')
+    .description('restore one database: beside the live one, verify, then swap (restoreDatabase)')
+    .argument('<service>', 'service to restore, e.g. argus or hermes')
+    .option('--backup <file>', 'backup file name, or "latest" (default)')
+    .option('--before <iso-time>', 'newest backup taken before this time, e.g. 2026-11-23T00:00:00Z')
+    .option('--mode <mode>', 'swap (default: apps keep running until the swap) or in-place (the runbook order)')
+    .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap')
+    .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m')
+    .option('--skip-service-checks', "skip the service's verification SQL (row counts are still checked)")
+    .option('--dry-run', 'show the plan and the expected loss; touch nothing')
+    .option('--wait', 'wait for the result')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (service: string, o: Record<string, string | boolean | undefined> & StartOptions) => {
+        const input = compact({
+          service,
+          backup: o.backup,
+          before: o.before,
+          mode: o.mode,
+          requireApproval: o.requireApproval,
+          approvalTimeout: o.approvalTimeout,
+          skipServiceChecks: o.skipServiceChecks,
+          dryRun: o.dryRun,
+        });
+        // One ID per service: Temporal refuses a second restore of the same service while one runs.
+        const workflowId = o.dryRun ? `restore-${service}-dry-run-${idStamp()}` : `restore-${service}`;
+        await startAndMaybeWait('restoreDatabase', workflowId, input, o);
+      }),
+    );
+
+  program
+    .command('full-restore')
+    .description('restore every database from one backup generation, all or nothing (fullSystemRestore)')
+    .option('--timestamp <stamp>', '"latest" (default) or a generation, YYYYMMDD_HHMMSS')
+    .option('--services <names...>', 'only these services')
+    .option('--mode <mode>', 'swap (default) or in-place')
+    .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap')
+    .option('--wait', 'wait for the result')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (o: Record<string, string | string[] | boolean | undefined> & StartOptions) => {
+        const input = compact({
+          timestamp: o.timestamp,
+          services: o.services,
+          mode: o.mode,
+          requireApproval: o.requireApproval,
+        });
+        await startAndMaybeWait('fullSystemRestore', `full-restore-${idStamp()}`, input, o);
+      }),
+    );
+
+  program
+    .command('drill')
+    .description('restore the latest backups into scratch databases and check them against RTO and RPO (restoreDrill)')
+    .option('--service <names...>', 'only these services (default: all)')
+    .option('--backup <file>', 'drill this backup file instead of the latest')
+    .option('--wait', 'wait for the report')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (o: { service?: string[]; backup?: string } & StartOptions) => {
+        const input = compact({ services: o.service, backup: o.backup });
+        await startAndMaybeWait('restoreDrill', `drill-${idStamp()}`, input, o);
+      }),
+    );
+}

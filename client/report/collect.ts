@@ -1,0 +1,53 @@
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { DrillPoint } from './model';
+
+type ServicePart = Record<string, unknown>;
+
+/** Reads every restoreDrill started since `since` from Temporal visibility, with its report or its failure. */
+export async function collectDrillPoints(client: Client, since: Date): Promise<DrillPoint[]> {
+  const query = `WorkflowType = 'restoreDrill' AND StartTime > '${since.toISOString()}'`;
+  const points: DrillPoint[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    if (execution.status.name === 'RUNNING') continue;
+    const startedAt = execution.startTime.toISOString();
+    const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
+    try {
+      const result = (await handle.result()) as { services?: ServicePart[] | Record<string, ServicePart> };
+      for (const part of serviceParts(result.services)) points.push(toPoint(execution.workflowId, startedAt, part));
+    } catch (err) {
+      const reason = err instanceof WorkflowFailedError ? failureMessage(err) : (err as Error).message;
+      points.push({ workflowId: execution.workflowId, service: 'all', startedAt, passed: false, reason });
+    }
+  }
+  return points;
+}
+
+function serviceParts(services: ServicePart[] | Record<string, ServicePart> | undefined): ServicePart[] {
+  if (!services) return [];
+  if (Array.isArray(services)) return services;
+  return Object.entries(services).map(([service, part]) => ({ service, ...part }));
+}
+
+function toPoint(workflowId: string, startedAt: string, part: ServicePart): DrillPoint {
+  const backup = part.backup as { file?: string; ageHours?: number } | undefined;
+  return {
+    workflowId,
+    service: String(part.service),
+    startedAt,
+    passed: part.passed === true,
+    restoreSeconds: numberOrUndefined(part.restoreSeconds),
+    backupAgeHours: numberOrUndefined(part.backupAgeHours ?? backup?.ageHours),
+    backupFile: (part.backupFile as string | undefined) ?? backup?.file,
+    reason: (part.reason ?? part.error ?? (Array.isArray(part.failures) ? part.failures.join('; ') : undefined)) as
+      string | undefined,
+  };
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function failureMessage(err: WorkflowFailedError): string {
+  const cause = err.cause as { message?: string; cause?: { message?: string } } | undefined;
+  return cause?.cause?.message ?? cause?.message ?? err.message;
+}
