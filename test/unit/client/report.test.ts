@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { DrillReport } from '../../../client/report/model';
+import { summarize } from '../../../client/report/model';
+import { renderHtml, renderMarkdown } from '../../../client/report/render';
+
+const report: DrillReport = {
+  generatedAt: '2026-11-24T08:00:00.000Z',
+  since: '2026-10-25T08:00:00.000Z',
+  rtoMinutes: 30,
+  rpoHours: 24,
+  points: [
+    {
+      workflowId: 'drill-1',
+      service: 'argus',
+      startedAt: '2026-11-22T03:00:00Z',
+      passed: true,
+      restoreSeconds: 120,
+      backupAgeHours: 1,
+    },
+    {
+      workflowId: 'drill-2',
+      service: 'argus',
+      startedAt: '2026-11-23T03:00:00Z',
+      passed: true,
+      restoreSeconds: 240,
+      backupAgeHours: 2,
+    },
+    {
+      workflowId: 'drill-2',
+      service: 'hermes',
+      startedAt: '2026-11-23T03:00:00Z',
+      passed: false,
+      backupAgeHours: 30,
+      backupFile: 'hermes_20261122_020000.sql.gz',
+      reason: 'backup is older than the RPO <24 h>',
+    },
+  ],
+};
+
+describe('drill report', () => {
+  it('summarizes drills, failures and the worst figures per service', () => {
+    expect(summarize(report)).toEqual([
+      expect.objectContaining({
+        service: 'argus',
+        drills: 2,
+        passed: 2,
+        failed: 0,
+        worstRestoreSeconds: 240,
+        lastPassed: true,
+      }),
+      expect.objectContaining({ service: 'hermes', drills: 1, passed: 0, failed: 1, worstBackupAgeHours: 30 }),
+    ]);
+  });
+
+  it('renders one self-contained page with two charts per service and escaped failure reasons', () => {
+    const html = renderHtml(report);
+    expect(html.match(/<svg /g)).toHaveLength(4);
+    expect(html).toContain('id="restore-argus"');
+    expect(html).toContain('RTO 30 min');
+    expect(html).toContain('RPO 24 h');
+    expect(html).toContain('older than the RPO &lt;24 h&gt;');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('writes a markdown summary for chat that lists failures', () => {
+    const md = renderMarkdown(report);
+    expect(md).toContain('| argus | 2 | 2 | 0 | 4.0 min | 2.0 h |');
+    expect(md).toContain('- 2026-11-23T03:00:00Z hermes: backup is older than the RPO <24 h> (drill-2)');
+  });
+});
