@@ -1,0 +1,144 @@
+import { Context } from '@temporalio/activity';
+import type Dockerode from 'dockerode';
+import type { DrActivities } from '../shared/activity-contract';
+import { ErrorType } from '../shared/errors';
+import { readDatabasePassword } from '../shared/secrets';
+import { settings } from '../shared/settings';
+import type { Topology } from '../shared/topology';
+import { appContainerNamesForLogs, serviceContainerStates, startAppContainers, stopAppContainers } from './containers';
+import { listBackupCatalog, selectFromCatalog } from './backup-catalog';
+import { resolveBackupPath } from './backup-paths';
+import { scanBackupFile } from './backup-integrity';
+import { reviewLogs } from './app-logs';
+import { verifyDatabase } from './database-verification';
+import { createContainerClient, type ContainerClient } from './docker';
+import { failure } from './errors';
+import { waitForEndpoints } from './health';
+import { sendNotification } from './notify';
+import * as pg from './postgres';
+import { restoreBackup } from './restore';
+import { describeService, listServices, serviceConfig } from './services';
+
+export interface ActivityDependencies {
+  topology: Topology;
+  docker?: Dockerode;
+  /** Overrides `docker` (tests hand in their own). */
+  containers?: ContainerClient;
+  readPassword?: pg.PasswordReader;
+  /** Defaults to settings.notifyWebhookUrl; unset means notifications are a no-op. */
+  webhookUrl?: string;
+  appReadyTimeoutMs?: number;
+}
+
+const HEARTBEAT_EVERY_BYTES = 16 * 1024 * 1024;
+
+export function createActivities(deps: ActivityDependencies): DrActivities {
+  const { topology } = deps;
+  const containers = deps.containers ?? createContainerClient(deps.docker);
+  const readPassword = deps.readPassword ?? readDatabasePassword;
+  const postgres = pg.createPostgresAccess(readPassword);
+  const config = (service: string) => serviceConfig(topology, service);
+  const maintenance = <T>(service: string, fn: Parameters<typeof postgres.withClient<T>>[2]) =>
+    postgres.withClient(config(service), pg.MAINTENANCE_DATABASE, fn);
+
+  return {
+    describeService: async ({ service }) => describeService(topology, service),
+    listServices: async () => listServices(topology),
+
+    listBackups: ({ service }) => listBackupCatalog(service, config(service)),
+    selectBackup: ({ service, selector }) => selectFromCatalog(service, config(service), selector),
+    async verifyBackup({ service, file }) {
+      const filePath = await resolveBackupPath(config(service).backupDirectory, file);
+      let nextHeartbeat = 0;
+      const summary = await scanBackupFile(filePath, file, (progress) => {
+        if (progress.compressedBytesRead < nextHeartbeat) return;
+        nextHeartbeat = progress.compressedBytesRead + HEARTBEAT_EVERY_BYTES;
+        Context.current().heartbeat(progress);
+      });
+      return {
+        service,
+        file,
+        sizeBytes: summary.sizeBytes,
+        uncompressedBytes: summary.uncompressedBytes,
+        pgDumpVersion: summary.pgDumpVersion,
+        serverVersion: summary.serverVersion,
+        tables: summary.tables,
+        roles: summary.roles,
+      };
+    },
+
+    async checkConnectivity({ service, database }) {
+      const name = database ?? config(service).database;
+      pg.assertDatabaseName(name);
+      return postgres.withClient(config(service), name, async (client) => {
+        await client.query('SELECT 1');
+        return { serverVersion: await pg.serverVersion(client) };
+      });
+    },
+    async snapshotDatabase({ service, database }) {
+      const name = database ?? config(service).database;
+      pg.assertDatabaseName(name);
+      const takenAt = new Date().toISOString();
+      const found = await maintenance(service, async (client) =>
+        (await pg.databaseExists(client, name))
+          ? { serverVersion: await pg.serverVersion(client), sizeBytes: await pg.databaseSize(client, name) }
+          : undefined,
+      );
+      if (!found) return { database: name, exists: false, tables: [], takenAt };
+      const tables = await postgres.withClient(config(service), name, pg.tableCounts);
+      return { database: name, exists: true, ...found, tables, takenAt };
+    },
+    async terminateBackends({ service, database }) {
+      pg.assertDatabaseName(database);
+      return maintenance(service, (client) => pg.terminateBackends(client, database));
+    },
+    async dropDatabase({ service, database }) {
+      pg.assertNotLiveDatabase(service, config(service), database, 'drop');
+      await maintenance(service, (client) => pg.dropDatabase(client, database));
+    },
+    async renameDatabase({ service, from, to }) {
+      pg.assertDatabaseName(from, 'from');
+      pg.assertDatabaseName(to, 'to');
+      await maintenance(service, async (client) => {
+        const [fromExists, toExists] = [await pg.databaseExists(client, from), await pg.databaseExists(client, to)];
+        if (!fromExists && toExists) return;
+        if (!fromExists)
+          throw failure(ErrorType.InvalidInput, `cannot rename ${from} to ${to}: neither exists on ${service}`);
+        if (toExists)
+          throw failure(ErrorType.InvalidInput, `cannot rename ${from} to ${to}: ${to} already exists on ${service}`);
+        await pg.renameDatabase(client, from, to);
+      });
+    },
+    async databaseExists({ service, database }) {
+      pg.assertDatabaseName(database);
+      return maintenance(service, (client) => pg.databaseExists(client, database));
+    },
+    async verifyRestoredDatabase({ service, database, expected, skipServiceChecks }) {
+      pg.assertDatabaseName(database);
+      return verifyDatabase(postgres, config(service), database, expected, skipServiceChecks);
+    },
+
+    restoreBackup: ({ service, file, targetDatabase, via }) =>
+      restoreBackup(
+        { containers, postgres, readPassword },
+        { service, config: config(service), file, targetDatabase, via },
+      ),
+
+    stopApps: ({ service }) => stopAppContainers(containers, config(service)),
+    startApps: ({ service }) => startAppContainers(containers, config(service), deps.appReadyTimeoutMs ?? 120_000),
+    containerStates: ({ service }) => serviceContainerStates(containers, config(service)),
+    async reviewAppLogs({ service, since }) {
+      const sinceTime = new Date(since);
+      if (Number.isNaN(sinceTime.getTime())) {
+        throw failure(ErrorType.InvalidInput, `"since" must be an ISO 8601 time, got ${JSON.stringify(since)}`);
+      }
+      return reviewLogs(containers, await appContainerNamesForLogs(containers, config(service)), sinceTime);
+    },
+
+    waitForHealth: ({ service, timeoutSeconds }) =>
+      waitForEndpoints(config(service).healthUrls, { timeoutSeconds: timeoutSeconds ?? 60 }),
+
+    notify: (notification) =>
+      sendNotification(notification, { webhookUrl: deps.webhookUrl ?? settings.notifyWebhookUrl }),
+  };
+}
