@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed: it must be deterministic and must not touch Node built-ins or the world.
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'worker/metrics/workflow-metrics.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

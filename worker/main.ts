@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { settings } from '../shared/settings';
 import { describeTemporalTarget, temporalConnectConfig } from '../shared/temporal-connection';
 import { ConfigError, loadTopology } from '../shared/topology';
+import { activityMetricsInterceptor } from './metrics/activity-metrics';
 import { installRuntime } from './telemetry';
 
 async function main(): Promise<void> {
@@ -19,6 +20,10 @@ async function main(): Promise<void> {
       taskQueue: settings.taskQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: createActivities({ topology }),
+      interceptors: {
+        activity: [activityMetricsInterceptor],
+        workflowModules: [require.resolve('./metrics/workflow-metrics')],
+      },
       // A restore in flight gets time to notice the shutdown and clean up its side database.
       shutdownGraceTime: '20s',
     });

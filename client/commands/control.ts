@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { action } from '../action';
 import { emit, type OutputOptions } from '../output';
-import { renderProgress, type ProgressView } from '../progress-bar';
+import { readLiveProgress } from '../live-progress';
+import { renderProgress } from '../progress-bar';
 import { withClient, workflowUiUrl } from '../temporal';
 import { printOutcome } from './outcome';
 
@@ -51,7 +52,7 @@ export function registerControlCommands(program: Command): void {
           for (;;) {
             const description = await handle.describe();
             const running = description.status.name === 'RUNNING';
-            const progress = running ? await handle.query<ProgressView>('progress').catch(() => undefined) : undefined;
+            const progress = running ? await readLiveProgress(handle) : undefined;
             const snapshot = { workflowId, type: description.type, status: description.status.name, progress };
             if (o.json) process.stdout.write(JSON.stringify(snapshot) + '\n');
             else {
