@@ -1,7 +1,8 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { settings } from '../shared/settings';
+import { NIGHTLY_DRILL_SCHEDULE_ID } from '../shared/workflow-types';
 
-export const NIGHTLY_DRILL_SCHEDULE_ID = 'nightly-restore-drill';
+export { NIGHTLY_DRILL_SCHEDULE_ID };
 
 export interface DrillScheduleOptions {
   scheduleId?: string;

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { settings } from '../../shared/settings';
+import { restoreWorkflowId } from '../../shared/workflow-types';
 import { action } from '../action';
 import { CliError, emit, ExitCode } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
@@ -102,7 +103,7 @@ export function registerStartCommands(program: Command): void {
           dryRun: o.dryRun,
         });
         // One ID per service: Temporal refuses a second restore of the same service while one runs.
-        const workflowId = o.dryRun ? `restore-${service}-dry-run-${idStamp()}` : `restore-${service}`;
+        const workflowId = o.dryRun ? `${restoreWorkflowId(service)}-dry-run-${idStamp()}` : restoreWorkflowId(service);
         await startAndMaybeWait('restoreDatabase', workflowId, input, o);
       }),
     );
