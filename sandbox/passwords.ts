@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ServiceConfig } from '../shared/topology';
+
+/**
+ * The sandbox database password of a service: the worker's environment variable when set (so the
+ * worker and the sandbox agree), else the secret file, created with a random password on first use.
+ */
+export function ensureSandboxPassword(service: ServiceConfig): string {
+  const fromEnv = process.env[service.password.env];
+  if (fromEnv) return fromEnv;
+  const file = service.password.file;
+  if (!file) throw new Error(`the sandbox needs password.file or ${service.password.env} for user ${service.user}`);
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored) return stored;
+  }
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // base64url: no quotes or backslashes, so it is also safe inside a SQL string literal.
+  const password = randomBytes(24).toString('base64url');
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  return password;
+}
