@@ -1,0 +1,284 @@
+/**
+ * Inputs and results of the workflows: one JSON object with defaults each, so `{}` (or `{"service":"argus"}`)
+ * typed into the Temporal UI is enough. Pure zod and types: workflows import this file, so it must stay
+ * deterministic (no Node built-ins, no environment).
+ */
+import { z } from 'zod';
+import type {
+  BackupInfo,
+  ContainerState,
+  DatabaseSnapshot,
+  LogReview,
+  TableCount,
+  VerificationReport,
+} from './activity-contract';
+
+/** The Temporal Schedule that runs `restoreDrill` every night (client/schedules.ts creates it). */
+export const NIGHTLY_DRILL_SCHEDULE_ID = 'nightly-restore-drill';
+
+/** Workflow ID the CLI uses for a single-database restore; with conflict policy FAIL a second one is refused. */
+export function restoreWorkflowId(service: string): string {
+  return `restore-${service}`;
+}
+
+/** Workflow ID of the per-service lock that every live restore holds (see workflows/service-lock.ts). */
+export function serviceLockWorkflowId(service: string): string {
+  return `restore-lock-${service}`;
+}
+
+const serviceName = z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be a service name such as "argus"');
+const backupFileName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.sql\.gz$/, 'must be "latest" or a backup file name such as x.sql.gz');
+const backupName = z.union([z.literal('latest'), backupFileName]);
+const generationTimestamp = z
+  .string()
+  .regex(/^\d{8}_\d{6}$/, 'must be "latest" or a backup timestamp YYYYMMDD_HHMMSS, e.g. 20231201_020000');
+const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time, e.g. 2023-12-01T03:00:00Z' });
+const restoreMode = z.enum(['swap', 'in-place']);
+
+const DURATION_PATTERN = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** "30m", "1h30m", "90s", "45" (seconds) or a number of seconds. */
+export function parseDurationSeconds(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) > 0 ? Number(trimmed) : undefined;
+  const match = DURATION_PATTERN.exec(trimmed);
+  if (!match || trimmed === '') return undefined;
+  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+  return seconds > 0 ? seconds : undefined;
+}
+
+const approvalTimeout = z
+  .union([z.string(), z.number()])
+  .default('30m')
+  .transform((value, ctx) => {
+    const seconds = parseDurationSeconds(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as "30m", "2h", "90s" or a number of seconds' });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const healthTimeoutSeconds = z.number().int().min(1).max(3600).default(120);
+
+export const restoreDatabaseInputSchema = z
+  .object({
+    service: serviceName,
+    backup: backupName.default('latest'),
+    before: isoTime.optional(),
+    mode: restoreMode.default('swap'),
+    requireApproval: z.boolean().default(false),
+    approvalTimeout,
+    skipServiceChecks: z.boolean().default(false),
+    dryRun: z.boolean().default(false),
+    healthTimeoutSeconds,
+  })
+  .strict()
+  .refine((input) => !(input.before && input.backup !== 'latest'), {
+    path: ['before'],
+    message: 'give either a backup file or "before", not both',
+  });
+
+export const fullSystemRestoreInputSchema = z
+  .object({
+    timestamp: z.union([z.literal('latest'), generationTimestamp]).default('latest'),
+    services: z.array(serviceName).min(1).optional(),
+    mode: restoreMode.default('swap'),
+    requireApproval: z.boolean().default(false),
+    approvalTimeout,
+    skipServiceChecks: z.boolean().default(false),
+    dryRun: z.boolean().default(false),
+    healthTimeoutSeconds,
+  })
+  .strict();
+
+export const restoreDrillInputSchema = z
+  .object({
+    services: z.array(serviceName).min(1).optional(),
+    /** "latest", a generation YYYYMMDD_HHMMSS, or one file name (then `services` names exactly one service). */
+    backup: z.union([z.literal('latest'), generationTimestamp, backupFileName]).default('latest'),
+    /** The drill cancels itself after this long and still cleans up. */
+    timeoutMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60)
+      .default(120),
+  })
+  .strict()
+  .refine((input) => !input.backup.endsWith('.sql.gz') || input.services?.length === 1, {
+    path: ['backup'],
+    message: 'a backup file name needs exactly one service in "services"',
+  });
+
+export type RestoreDatabaseInput = z.input<typeof restoreDatabaseInputSchema>;
+export type RestoreDatabaseRequest = z.output<typeof restoreDatabaseInputSchema>;
+export type FullSystemRestoreInput = z.input<typeof fullSystemRestoreInputSchema>;
+export type FullSystemRestoreRequest = z.output<typeof fullSystemRestoreInputSchema>;
+export type RestoreDrillInput = z.input<typeof restoreDrillInputSchema>;
+export type RestoreDrillRequest = z.output<typeof restoreDrillInputSchema>;
+export type RestoreMode = z.output<typeof restoreMode>;
+
+/** How a service's backup is picked. Fallback to the previous generation is allowed for latest and before. */
+export type BackupChoice =
+  | { kind: 'latest' }
+  | { kind: 'file'; file: string }
+  | { kind: 'before'; before: string }
+  | { kind: 'timestamp'; timestamp: string };
+
+export type RestoreOutcome =
+  | 'restored'
+  | 'dry-run'
+  | 'rejected'
+  | 'approval-timed-out'
+  | 'verification-failed'
+  | 'rolled-back'
+  | 'failed'
+  | 'cancelled';
+
+export interface BrokenBackup {
+  file: string;
+  errorType: string;
+  message: string;
+}
+
+export interface ChosenBackup extends Pick<BackupInfo, 'file' | 'takenAt' | 'ageHours' | 'sizeBytes'> {
+  uncompressedBytes: number;
+}
+
+export interface RowCountDifference {
+  table: string;
+  liveRows: number | null;
+  backupRows: number | null;
+  /** backupRows - liveRows: negative means the swap would lose rows. */
+  difference: number;
+}
+
+export interface ServiceDatabases {
+  live: string;
+  side: string;
+  preRestore: string;
+  failedRestore: string;
+}
+
+/** One service's part of a restore: the whole result of restoreDatabase, a part of fullSystemRestore. */
+export interface ServiceRestoreReport {
+  service: string;
+  outcome: RestoreOutcome;
+  backup?: ChosenBackup;
+  /** The broken backup that was skipped for the previous generation. */
+  fallbackFrom?: string;
+  brokenBackups: BrokenBackup[];
+  rpo: { limitHours: number; ageHours?: number; met?: boolean };
+  databases: ServiceDatabases;
+  liveBefore?: Pick<DatabaseSnapshot, 'exists' | 'sizeBytes' | 'tables' | 'takenAt'>;
+  expectedLoss: RowCountDifference[];
+  restoreSeconds?: number;
+  downtimeSeconds?: number;
+  verification?: VerificationReport;
+  health?: { healthy: boolean; unhealthy: string[] };
+  logReview?: LogReview[];
+  swapped: boolean;
+  rolledBack: boolean;
+  containers: ContainerState[];
+}
+
+export interface ApprovalRecord {
+  required: boolean;
+  decision?: 'approved' | 'rejected' | 'timed-out';
+  by?: string;
+  reason?: string;
+}
+
+export interface RestoreDatabaseResult extends ServiceRestoreReport {
+  workflowId: string;
+  mode: RestoreMode;
+  dryRun: boolean;
+  detail: string;
+  plan: string[];
+  approval: ApprovalRecord;
+  totalSeconds: number;
+  /** What compensation ran, in order. */
+  compensations: string[];
+}
+
+export interface FullSystemRestoreResult {
+  workflowId: string;
+  timestamp: string;
+  mode: RestoreMode;
+  dryRun: boolean;
+  outcome: RestoreOutcome;
+  detail: string;
+  plan: string[];
+  approval: ApprovalRecord;
+  /** Hours between the oldest and the newest backup chosen. */
+  timeSkewHours: number;
+  /** First app stopped to every app healthy again, over all services. */
+  downtimeSeconds?: number;
+  totalSeconds: number;
+  rolledBack: boolean;
+  compensations: string[];
+  services: ServiceRestoreReport[];
+}
+
+export interface DrillServiceReport {
+  service: string;
+  passed: boolean;
+  reason?: string;
+  backupFile?: string;
+  backupTakenAt?: string;
+  backupAgeHours?: number;
+  fallbackFrom?: string;
+  brokenBackups: BrokenBackup[];
+  scratchDatabase: string;
+  restoreSeconds?: number;
+  rtoMinutes: number;
+  rpoHours: number;
+  rtoMet?: boolean;
+  rpoMet?: boolean;
+  rows?: TableCount[];
+  verification?: VerificationReport;
+  cleanedUp: boolean;
+}
+
+export interface RestoreDrillResult {
+  workflowId: string;
+  startedAt: string;
+  passed: boolean;
+  outcome: 'passed' | 'failed' | 'cancelled';
+  totalSeconds: number;
+  services: DrillServiceReport[];
+}
+
+export interface PingServiceResult {
+  service: string;
+  database: string;
+  databaseContainer: string;
+  appContainers: string[];
+  serverVersion: string;
+}
+
+export interface ServiceProgress {
+  step: string;
+  bytesDone: number;
+  bytesTotal: number;
+  percent: number;
+  etaSeconds?: number;
+}
+
+export interface WorkflowProgress {
+  step: string;
+  plan: string[];
+  services: Record<string, ServiceProgress>;
+}
+
+export interface SwapPreview {
+  services: Record<string, RowCountDifference[]>;
+}
+
+export interface ApprovalDecision {
+  by?: string;
+  reason?: string;
+}

@@ -1,0 +1,57 @@
+/**
+ * Every activity a workflow calls, with the timeout and retry policy of its step declared here.
+ * Activities raise bad-input and broken-backup failures non-retryable themselves (shared/errors.ts).
+ */
+import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { DrActivities } from '../shared/activity-contract';
+
+const quickRetry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '20s',
+  maximumAttempts: 5,
+};
+
+/** Catalog, metadata and single SQL statements against PostgreSQL: seconds each. */
+export const quick = proxyActivities<DrActivities>({ startToCloseTimeout: '2 minutes', retry: quickRetry });
+
+/** Stopping and starting app containers: `docker stop` may wait for a slow SIGTERM. */
+export const apps = proxyActivities<DrActivities>({ startToCloseTimeout: '3 minutes', retry: quickRetry });
+
+/** Reads the whole gzip stream of a backup. */
+export const backupCheck = proxyActivities<DrActivities>({
+  startToCloseTimeout: '30 minutes',
+  retry: { ...quickRetry, maximumAttempts: 3 },
+});
+
+/**
+ * The restore streams the whole dump: long, so it heartbeats its progress and a lost worker is noticed
+ * within a minute. The workflow waits for the cancellation to finish so the side database is dropped
+ * after psql has stopped writing to it, not before.
+ */
+export const restore = proxyActivities<DrActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '60 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+/** Row counts of every table, service checks and amcheck on the restored database. */
+export const verification = proxyActivities<DrActivities>({
+  startToCloseTimeout: '30 minutes',
+  retry: { ...quickRetry, maximumAttempts: 3 },
+});
+
+/** Health polling has its own deadline (timeoutSeconds); the activity timeout only bounds a stuck worker. */
+export function healthWithin(timeoutSeconds: number) {
+  return proxyActivities<DrActivities>({
+    startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    retry: { ...quickRetry, maximumAttempts: 2 },
+  });
+}
+
+/** A notification that cannot be delivered must not stop a restore: few attempts, errors swallowed. */
+export const notifications = proxyActivities<DrActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...quickRetry, maximumAttempts: 3 },
+});

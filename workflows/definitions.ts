@@ -1,0 +1,29 @@
+/**
+ * Queries, signals and search attributes of the workflows. Client code imports this file too
+ * (`handle.query(progressQuery)`, `handle.signal(approveSignal, { by })`).
+ */
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ApprovalDecision, SwapPreview, WorkflowProgress } from '../shared/workflow-types';
+
+/** The current step, the plan and per-service progress. Byte progress inside a running restore is in the
+ * pending activity's heartbeat details (`handle.describe()`), which a workflow cannot see. */
+export const progressQuery = defineQuery<WorkflowProgress>('progress');
+/** What the swap would change: live row counts against the backup's, per service. */
+export const swapPreviewQuery = defineQuery<SwapPreview>('swapPreview');
+
+export const approveSignal = defineSignal<[ApprovalDecision?]>('approve');
+export const rejectSignal = defineSignal<[ApprovalDecision?]>('reject');
+
+export const OparetaService = defineSearchAttributeKey('OparetaService', SearchAttributeType.KEYWORD_LIST);
+/** restore | full-restore | drill */
+export const OparetaKind = defineSearchAttributeKey('OparetaKind', SearchAttributeType.KEYWORD);
+/** A RestoreOutcome, or passed | failed | cancelled for drills; "running" while in flight. */
+export const OparetaOutcome = defineSearchAttributeKey('OparetaOutcome', SearchAttributeType.KEYWORD);
+/** The backup file names used. */
+export const OparetaBackup = defineSearchAttributeKey('OparetaBackup', SearchAttributeType.KEYWORD_LIST);
+
+/** Every custom search attribute, to register on a server (`--search-attribute OparetaKind=Keyword`). */
+export const OPARETA_SEARCH_ATTRIBUTES = [OparetaService, OparetaKind, OparetaOutcome, OparetaBackup];
+
+export type WorkflowKind = 'restore' | 'full-restore' | 'drill';

@@ -1,0 +1,122 @@
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import type { BackupChoice, DrillServiceReport } from '../../shared/workflow-types';
+import { quick, restore, verification } from '../activity-proxies';
+import { failureMessage } from '../failures';
+import type { ProgressTracker } from '../progress';
+import { brokenBackupsOf, chooseVerifiedBackup } from '../restore/backup-choice';
+
+export function emptyDrillReport(service: string): DrillServiceReport {
+  return {
+    service,
+    passed: false,
+    brokenBackups: [],
+    scratchDatabase: '',
+    rtoMinutes: 30,
+    rpoHours: 24,
+    cleanedUp: false,
+  };
+}
+
+export interface DrillContext {
+  stamp: string;
+  choice: BackupChoice;
+  progress: ProgressTracker;
+  /** Why an interrupted drill stopped: the workflow was cancelled, or the drill's own deadline passed. */
+  interruption: () => string;
+}
+
+/**
+ * Restores one service's backup into a scratch database, verifies it, measures it against RTO and RPO and
+ * drops the scratch database whatever happened. Never touches the live database or the apps. Records its
+ * outcome in `report` instead of throwing, so one service's failure does not hide the others'.
+ */
+export async function drillService(service: string, report: DrillServiceReport, context: DrillContext): Promise<void> {
+  const { progress } = context;
+  try {
+    progress.setServiceStep(service, 'inspecting');
+    const description = await quick.describeService({ service });
+    report.rtoMinutes = description.rtoMinutes;
+    report.rpoHours = description.rpoHours;
+    report.scratchDatabase = `${description.database}_drill_${context.stamp}`;
+
+    progress.setServiceStep(service, 'verifying-backup');
+    const chosen = await chooseVerifiedBackup(service, context.choice).catch((err: unknown) => {
+      report.brokenBackups = brokenBackupsOf(err);
+      throw err;
+    });
+    const { backup } = chosen;
+    Object.assign(report, {
+      backupFile: backup.file,
+      backupTakenAt: backup.takenAt,
+      backupAgeHours: backup.ageHours,
+      fallbackFrom: chosen.fallbackFrom,
+      brokenBackups: chosen.broken,
+      rpoMet: backup.ageHours <= description.rpoHours,
+    });
+    progress.setBytesTotal(service, chosen.manifest.uncompressedBytes);
+
+    progress.setServiceStep(service, 'restoring');
+    const restored = await restore.restoreBackup({
+      service,
+      file: backup.file,
+      targetDatabase: report.scratchDatabase,
+    });
+    progress.markBytesDone(service, restored.bytesRead);
+    report.restoreSeconds = restored.seconds;
+    report.rtoMet = restored.seconds <= description.rtoMinutes * 60;
+    report.rows = restored.tables;
+
+    progress.setServiceStep(service, 'verifying-restore');
+    report.verification = await verification.verifyRestoredDatabase({
+      service,
+      database: report.scratchDatabase,
+      expected: chosen.manifest.tables,
+    });
+    const problems = drillProblems(report);
+    report.passed = problems.length === 0;
+    report.reason = problems.length ? problems.join('; ') : undefined;
+  } catch (err) {
+    report.passed = false;
+    report.reason = isCancellation(err) ? context.interruption() : failureMessage(err);
+  } finally {
+    await dropScratchDatabase(service, report);
+    progress.setServiceStep(service, report.passed ? 'passed' : 'failed');
+  }
+}
+
+function drillProblems(report: DrillServiceReport): string[] {
+  const problems: string[] = [];
+  for (const broken of report.brokenBackups) {
+    problems.push(
+      `backup ${broken.file} is broken (${broken.errorType}: ${broken.message}); used ${report.backupFile}`,
+    );
+  }
+  if (report.rpoMet === false) {
+    problems.push(`backup is ${report.backupAgeHours?.toFixed(1)} h old, over the RPO of ${report.rpoHours} h`);
+  }
+  if (report.rtoMet === false) {
+    problems.push(`restore took ${report.restoreSeconds} s, over the RTO of ${report.rtoMinutes} min`);
+  }
+  for (const check of report.verification?.checks.filter((c) => !c.passed) ?? []) {
+    problems.push(`check "${check.name}" failed: ${check.detail}`);
+  }
+  if (report.verification && !report.verification.passed && problems.length === 0) problems.push('verification failed');
+  return problems;
+}
+
+/** Runs even when the drill failed, was cancelled or timed out: a drill leaves nothing behind. */
+async function dropScratchDatabase(service: string, report: DrillServiceReport): Promise<void> {
+  if (!report.scratchDatabase) {
+    report.cleanedUp = true;
+    return;
+  }
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await quick.dropDatabase({ service, database: report.scratchDatabase });
+      report.cleanedUp = true;
+    } catch (err) {
+      report.passed = false;
+      report.reason = `${report.reason ? `${report.reason}; ` : ''}could not drop ${report.scratchDatabase}: ${failureMessage(err)}`;
+    }
+  });
+}

@@ -1,0 +1,62 @@
+import { setHandler } from '@temporalio/workflow';
+import type { RowCountDifference, ServiceProgress, WorkflowProgress } from '../shared/workflow-types';
+import { progressQuery, swapPreviewQuery } from './definitions';
+
+/**
+ * What the workflow itself knows about its progress, answered by the `progress` and `swapPreview` queries.
+ * Byte progress inside a running restore lives in the activity's heartbeats; the workflow knows the total
+ * from the manifest and marks the bytes done when the restore returns.
+ */
+export class ProgressTracker {
+  private step = 'starting';
+  private plan: string[] = [];
+  private readonly services: Record<string, ServiceProgress> = {};
+  private readonly preview: Record<string, RowCountDifference[]> = {};
+
+  constructor() {
+    setHandler(progressQuery, () => this.current());
+    setHandler(swapPreviewQuery, () => ({ services: this.preview }));
+  }
+
+  current(): WorkflowProgress {
+    return { step: this.step, plan: [...this.plan], services: structuredCloneServices(this.services) };
+  }
+
+  setStep(step: string, services: string[] = []): void {
+    this.step = step;
+    for (const service of services) this.service(service).step = step;
+  }
+
+  setServiceStep(service: string, step: string): void {
+    this.service(service).step = step;
+  }
+
+  setPlan(plan: string[]): void {
+    this.plan = plan;
+  }
+
+  setBytesTotal(service: string, bytesTotal: number): void {
+    this.service(service).bytesTotal = bytesTotal;
+  }
+
+  markBytesDone(service: string, bytesDone: number): void {
+    const progress = this.service(service);
+    progress.bytesDone = bytesDone;
+    progress.bytesTotal = Math.max(progress.bytesTotal, bytesDone);
+    progress.percent = progress.bytesTotal > 0 ? Math.round((bytesDone / progress.bytesTotal) * 1000) / 10 : 100;
+    progress.etaSeconds = 0;
+  }
+
+  setPreview(service: string, differences: RowCountDifference[]): void {
+    this.preview[service] = differences;
+  }
+
+  private service(service: string): ServiceProgress {
+    this.services[service] ??= { step: 'waiting', bytesDone: 0, bytesTotal: 0, percent: 0 };
+    return this.services[service];
+  }
+}
+
+function structuredCloneServices(services: Record<string, ServiceProgress>): Record<string, ServiceProgress> {
+  return Object.fromEntries(Object.entries(services).map(([name, progress]) => [name, { ...progress }]));
+}

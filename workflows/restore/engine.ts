@@ -1,0 +1,286 @@
+import {
+  CancellationScope,
+  isCancellation,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ApprovalRecord, RestoreMode, RestoreOutcome, ServiceRestoreReport } from '../../shared/workflow-types';
+import { apps, notifications, quick } from '../activity-proxies';
+import { ApprovalGate } from '../approval';
+import { OparetaBackup, OparetaKind, OparetaOutcome, OparetaService, type WorkflowKind } from '../definitions';
+import { failureMessage } from '../failures';
+import { ProgressTracker } from '../progress';
+import { Compensations } from '../saga';
+import { acquireServiceLocks, releaseServiceLocks } from '../service-lock';
+import { secondsBetween, stampOf } from '../time';
+import {
+  planService,
+  restoreIntoDatabase,
+  verifyRestoredDatabase,
+  type ServicePlan,
+  type ServiceTarget,
+} from './prepare';
+import { describePlan, emptyReport, recordPlan, timeSkewHours } from './report';
+import { checkAppsAfterSwap, swapBack, swapIntoLive, type SwapTimes } from './swap';
+
+export interface RestoreRequest {
+  kind: Extract<WorkflowKind, 'restore' | 'full-restore'>;
+  targets: ServiceTarget[];
+  mode: RestoreMode;
+  requireApproval: boolean;
+  approvalTimeoutSeconds: number;
+  skipServiceChecks: boolean;
+  dryRun: boolean;
+  healthTimeoutSeconds: number;
+}
+
+export interface RestoreRun {
+  outcome: RestoreOutcome;
+  detail: string;
+  plan: string[];
+  approval: ApprovalRecord;
+  services: ServiceRestoreReport[];
+  downtimeSeconds?: number;
+  timeSkewHours: number;
+  totalSeconds: number;
+  rolledBack: boolean;
+  compensations: string[];
+}
+
+/**
+ * Restores one or more services together: plan (reads only), restore each beside its live database and
+ * verify, one approval, swap all, check all; all or nothing. Both restoreDatabase and fullSystemRestore
+ * run this. Create it at the start of the workflow: it registers the query and signal handlers.
+ */
+export class RestoreEngine {
+  private readonly startedMs = Date.now();
+  private readonly stamp = stampOf(this.startedMs);
+  private readonly progress = new ProgressTracker();
+  private readonly gate = new ApprovalGate();
+  private readonly saga = new Compensations();
+  private readonly reports = new Map<string, ServiceRestoreReport>();
+  private plans: ServicePlan[] = [];
+  private planSteps: string[] = [];
+  private approval: ApprovalRecord;
+  private downSinceMs?: number;
+  private healthyAtMs?: number;
+
+  constructor(private readonly request: RestoreRequest) {
+    this.approval = { required: request.requireApproval };
+    for (const { service } of request.targets) this.reports.set(service, emptyReport(service));
+  }
+
+  private get services(): string[] {
+    return this.request.targets.map((t) => t.service);
+  }
+
+  async run(): Promise<RestoreRun> {
+    upsertSearchAttributes([
+      { key: OparetaKind, value: this.request.kind },
+      { key: OparetaService, value: this.services },
+      { key: OparetaOutcome, value: 'running' },
+    ]);
+    // A dry run changes nothing, so it needs no lock and may run beside a restore.
+    const locks = this.request.dryRun ? [] : await acquireServiceLocks(this.services);
+    try {
+      return await this.runLocked();
+    } finally {
+      await releaseServiceLocks(locks);
+    }
+  }
+
+  private async runLocked(): Promise<RestoreRun> {
+    try {
+      this.progress.setStep('planning', this.services);
+      this.plans = await Promise.all(this.request.targets.map((t) => planService(t, this.stamp, this.progress)));
+      for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
+      this.planSteps = describePlan(this.plans, this.request.mode, this.request.requireApproval);
+      this.progress.setPlan(this.planSteps);
+      upsertSearchAttributes([{ key: OparetaBackup, value: this.plans.map((p) => p.chosen.backup.file) }]);
+      if (this.request.dryRun) return await this.finish('dry-run', 'dry run: the plan only, nothing was changed');
+      await this.notifyPlanned();
+      return await this.execute();
+    } catch (err) {
+      await this.compensate();
+      await this.finish(isCancellation(err) ? 'cancelled' : 'failed', failureMessage(err));
+      throw err;
+    }
+  }
+
+  private async execute(): Promise<RestoreRun> {
+    const inPlace = this.request.mode === 'in-place';
+    if (inPlace) await this.stopAppsForWholeRestore();
+
+    this.progress.setStep('restoring', this.services);
+    await settleAll(this.plans.map((plan) => this.restoreAndVerify(plan)));
+    const failedVerification = this.plans.filter((p) => !this.report(p.service).verification?.passed);
+    if (failedVerification.length > 0) {
+      await this.compensate();
+      const names = failedVerification.map((p) => `${p.service} (${failedChecks(this.report(p.service))})`);
+      return this.finish('verification-failed', `verification failed for ${names.join(', ')}; live untouched`);
+    }
+
+    if (this.request.requireApproval) {
+      this.progress.setStep('awaiting-approval', this.services);
+      this.approval = await this.gate.wait(this.request.approvalTimeoutSeconds);
+      if (this.approval.decision !== 'approved') {
+        await this.compensate();
+        const outcome = this.approval.decision === 'rejected' ? 'rejected' : 'approval-timed-out';
+        const by = this.approval.by ? ` by ${this.approval.by}` : '';
+        return this.finish(outcome, `not approved (${this.approval.decision}${by}); live untouched`);
+      }
+    }
+
+    this.progress.setStep('swapping', this.services);
+    const swaps = await settleAll(this.plans.map((plan) => this.swap(plan, inPlace)));
+    this.downSinceMs ??= Math.min(...swaps.map((s) => s.downSinceMs));
+
+    this.progress.setStep('checking-health', this.services);
+    const unhealthy = await this.checkAllAfterSwap(swaps);
+    if (unhealthy.length > 0) {
+      await this.compensate();
+      return this.finish('rolled-back', `after the swap ${unhealthy.join('; ')}: swapped back, nothing lost`);
+    }
+    // Healthy on the restored data: from here a cancel request no longer reverts the restore.
+    return CancellationScope.nonCancellable(async () => {
+      for (const plan of this.plans) this.report(plan.service).swapped = true;
+      await this.recordContainers();
+      return this.finish('restored', `restored ${this.plans.map((p) => p.chosen.backup.file).join(', ')}`);
+    });
+  }
+
+  /** The runbook's order: the apps stay down from before the restore until after the swap. */
+  private async stopAppsForWholeRestore(): Promise<void> {
+    this.progress.setStep('stopping-apps', this.services);
+    this.saga.push('restart apps', async () => {
+      for (const service of this.services) await apps.startApps({ service });
+    });
+    this.downSinceMs = Date.now();
+    await settleAll(this.services.map((service) => apps.stopApps({ service })));
+  }
+
+  private async restoreAndVerify(plan: ServicePlan): Promise<void> {
+    const report = this.report(plan.service);
+    const { side } = plan.databases;
+    const restored = await restoreIntoDatabase(plan, side, this.saga, this.progress);
+    report.restoreSeconds = restored.seconds;
+    report.verification = await verifyRestoredDatabase(plan, side, this.request.skipServiceChecks, this.progress);
+    this.progress.setServiceStep(plan.service, report.verification.passed ? 'verified' : 'verification-failed');
+  }
+
+  private async swap(plan: ServicePlan, appsAlreadyStopped: boolean): Promise<SwapTimes> {
+    const report = this.report(plan.service);
+    // Pushed before the swap: swapBack reads which renames happened, so it undoes a partial swap too.
+    this.saga.push(`swap back ${plan.service}`, async () => {
+      await swapBack(plan, this.request.healthTimeoutSeconds);
+      report.rolledBack = true;
+    });
+    this.progress.setServiceStep(plan.service, 'swapping');
+    return swapIntoLive(plan, appsAlreadyStopped);
+  }
+
+  /** Returns what is unhealthy, across all services. */
+  private async checkAllAfterSwap(swaps: SwapTimes[]): Promise<string[]> {
+    const checks = await settleAll(
+      this.plans.map((plan, i) => checkAppsAfterSwap(plan, swaps[i].restartedAtMs, this.request.healthTimeoutSeconds)),
+    );
+    this.healthyAtMs = Math.max(...checks.map((c) => c.healthyAtMs));
+    checks.forEach((check, i) => {
+      const report = this.report(this.plans[i].service);
+      report.health = { healthy: check.healthy, unhealthy: check.unhealthy };
+      report.logReview = check.logReview;
+      report.downtimeSeconds = secondsBetween(this.downSinceMs ?? swaps[i].downSinceMs, check.healthyAtMs);
+    });
+    return checks.flatMap((c, i) => (c.healthy ? [] : [`${this.plans[i].service}: ${c.unhealthy.join(', ')}`]));
+  }
+
+  private async compensate(): Promise<void> {
+    if (this.saga.pending === 0) return;
+    this.progress.setStep('compensating', this.services);
+    await this.saga.compensate();
+  }
+
+  private async recordContainers(): Promise<void> {
+    for (const plan of this.plans) {
+      this.report(plan.service).containers = await quick.containerStates({ service: plan.service });
+    }
+  }
+
+  private async notifyPlanned(): Promise<void> {
+    const restoreSeconds = Math.max(...this.plans.map((p) => p.chosen.manifest.uncompressedBytes / 50_000_000));
+    const expectedDowntimeSeconds = Math.round(10 + (this.request.mode === 'in-place' ? restoreSeconds : 0));
+    await notifySafely({
+      kind: 'restore-planned',
+      workflowId: workflowInfo().workflowId,
+      services: this.services,
+      backups: this.plans.map((p) => p.chosen.backup.file),
+      expectedDowntimeSeconds,
+      mode: this.request.mode,
+    });
+  }
+
+  private async finish(outcome: RestoreOutcome, detail: string): Promise<RestoreRun> {
+    this.progress.setStep(outcome, this.services);
+    for (const report of this.reports.values()) report.outcome = outcome;
+    const compensations = [...this.saga.ran];
+    const rolledBack = compensations.some((c) => c.startsWith('swap back') || c.startsWith('restart apps'));
+    const downtimeSeconds =
+      this.downSinceMs !== undefined && this.healthyAtMs !== undefined
+        ? secondsBetween(this.downSinceMs, this.healthyAtMs)
+        : undefined;
+    upsertSearchAttributes([{ key: OparetaOutcome, value: outcome }]);
+    upsertMemo({ outcome, detail });
+    if (outcome !== 'dry-run') {
+      await CancellationScope.nonCancellable(() =>
+        notifySafely({
+          kind: 'restore-outcome',
+          workflowId: workflowInfo().workflowId,
+          services: this.services,
+          outcome,
+          detail,
+        }),
+      );
+    }
+    return {
+      outcome,
+      detail,
+      plan: this.planSteps,
+      approval: this.approval,
+      services: [...this.reports.values()],
+      downtimeSeconds,
+      timeSkewHours: timeSkewHours(this.plans),
+      totalSeconds: secondsBetween(this.startedMs, Date.now()),
+      rolledBack,
+      compensations,
+    };
+  }
+
+  private report(service: string): ServiceRestoreReport {
+    const report = this.reports.get(service);
+    if (!report) throw new TypeError(`no report for ${service}`);
+    return report;
+  }
+}
+
+/** Waits for every branch before failing, so compensation never races a step still running. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+function failedChecks(report: ServiceRestoreReport): string {
+  const failed = report.verification?.checks.filter((c) => !c.passed) ?? [];
+  return failed.map((c) => `${c.name}: ${c.detail}`).join(', ') || 'no verification';
+}
+
+async function notifySafely(notification: Parameters<typeof notifications.notify>[0]): Promise<void> {
+  try {
+    await notifications.notify(notification);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // A lost notification must not fail or undo a restore; the outcome is in the workflow result anyway.
+  }
+}

@@ -1,0 +1,108 @@
+import type {
+  DatabaseSnapshot,
+  RestoreResult,
+  ServiceDescription,
+  TableCount,
+  VerificationReport,
+} from '../../shared/activity-contract';
+import type { BackupChoice, RowCountDifference, ServiceDatabases } from '../../shared/workflow-types';
+import { quick, restore, verification } from '../activity-proxies';
+import type { ProgressTracker } from '../progress';
+import type { Compensations } from '../saga';
+import { chooseVerifiedBackup, type VerifiedBackup } from './backup-choice';
+
+export interface ServiceTarget {
+  service: string;
+  choice: BackupChoice;
+}
+
+/** Everything decided about one service before anything is changed. */
+export interface ServicePlan {
+  service: string;
+  description: ServiceDescription;
+  snapshot: DatabaseSnapshot;
+  chosen: VerifiedBackup;
+  databases: ServiceDatabases;
+  expectedLoss: RowCountDifference[];
+}
+
+export function databaseNames(live: string, stamp: string): ServiceDatabases {
+  return {
+    live,
+    side: `${live}_restore_${stamp}`,
+    preRestore: `${live}_pre_restore_${stamp}`,
+    failedRestore: `${live}_failed_restore_${stamp}`,
+  };
+}
+
+/** Reads only: the live database's current state (the runbook's "Document current state") and the backup. */
+export async function planService(
+  target: ServiceTarget,
+  stamp: string,
+  progress: ProgressTracker,
+): Promise<ServicePlan> {
+  const { service } = target;
+  progress.setServiceStep(service, 'inspecting');
+  const description = await quick.describeService({ service });
+  const snapshot = await quick.snapshotDatabase({ service });
+  progress.setServiceStep(service, 'verifying-backup');
+  const chosen = await chooseVerifiedBackup(service, target.choice);
+  progress.setBytesTotal(service, chosen.manifest.uncompressedBytes);
+  const expectedLoss = compareRowCounts(snapshot.tables, chosen.manifest.tables);
+  progress.setPreview(service, expectedLoss);
+  progress.setServiceStep(service, 'planned');
+  return {
+    service,
+    description,
+    snapshot,
+    chosen,
+    databases: databaseNames(description.database, stamp),
+    expectedLoss,
+  };
+}
+
+/** Live row counts against the backup's: what a swap would change, table by table. */
+export function compareRowCounts(live: TableCount[], backup: TableCount[]): RowCountDifference[] {
+  const tables = [...new Set([...live.map((t) => t.table), ...backup.map((t) => t.table)])].sort();
+  return tables.map((table) => {
+    const liveRows = live.find((t) => t.table === table)?.rows ?? null;
+    const backupRows = backup.find((t) => t.table === table)?.rows ?? null;
+    return { table, liveRows, backupRows, difference: (backupRows ?? 0) - (liveRows ?? 0) };
+  });
+}
+
+/**
+ * Restores the backup into a fresh database beside the live one. The undo is pushed first: a restore that
+ * fails or is cancelled half-way must not leave its database behind (dropDatabase is idempotent).
+ */
+export async function restoreIntoDatabase(
+  plan: ServicePlan,
+  targetDatabase: string,
+  saga: Compensations,
+  progress: ProgressTracker,
+): Promise<RestoreResult> {
+  const { service } = plan;
+  saga.push(`drop ${targetDatabase}`, async () => {
+    await quick.dropDatabase({ service, database: targetDatabase });
+  });
+  progress.setServiceStep(service, 'restoring');
+  const result = await restore.restoreBackup({ service, file: plan.chosen.backup.file, targetDatabase });
+  progress.markBytesDone(service, result.bytesRead);
+  return result;
+}
+
+/** Tables and row counts against the dump's manifest, the service's checks, amcheck. */
+export async function verifyRestoredDatabase(
+  plan: ServicePlan,
+  database: string,
+  skipServiceChecks: boolean,
+  progress: ProgressTracker,
+): Promise<VerificationReport> {
+  progress.setServiceStep(plan.service, 'verifying-restore');
+  return verification.verifyRestoredDatabase({
+    service: plan.service,
+    database,
+    expected: plan.chosen.manifest.tables,
+    skipServiceChecks,
+  });
+}

@@ -1,0 +1,74 @@
+import type { RestoreMode, ServiceRestoreReport } from '../../shared/workflow-types';
+import type { ServicePlan } from './prepare';
+
+/** A service's report before anything is known about it. */
+export function emptyReport(service: string): ServiceRestoreReport {
+  return {
+    service,
+    outcome: 'failed',
+    brokenBackups: [],
+    rpo: { limitHours: 24 },
+    databases: { live: '', side: '', preRestore: '', failedRestore: '' },
+    expectedLoss: [],
+    swapped: false,
+    rolledBack: false,
+    containers: [],
+  };
+}
+
+/** Fills in what the read-only planning phase learnt. */
+export function recordPlan(report: ServiceRestoreReport, plan: ServicePlan): void {
+  const { backup, manifest, fallbackFrom, broken } = plan.chosen;
+  report.backup = {
+    file: backup.file,
+    takenAt: backup.takenAt,
+    ageHours: backup.ageHours,
+    sizeBytes: backup.sizeBytes,
+    uncompressedBytes: manifest.uncompressedBytes,
+  };
+  report.fallbackFrom = fallbackFrom;
+  report.brokenBackups = broken;
+  const limitHours = plan.description.rpoHours;
+  report.rpo = { limitHours, ageHours: backup.ageHours, met: backup.ageHours <= limitHours };
+  report.databases = plan.databases;
+  const { exists, sizeBytes, tables, takenAt } = plan.snapshot;
+  report.liveBefore = { exists, sizeBytes, tables, takenAt };
+  report.expectedLoss = plan.expectedLoss;
+}
+
+/** The steps the restore will take, in words an SRE reads in the UI before approving. */
+export function describePlan(plans: ServicePlan[], mode: RestoreMode, requireApproval: boolean): string[] {
+  const prepare: string[] = [];
+  const swap: string[] = [];
+  for (const plan of plans) {
+    const { backup, fallbackFrom } = plan.chosen;
+    const { live, side, preRestore } = plan.databases;
+    const lost = plan.expectedLoss.filter((d) => d.difference < 0);
+    const loss = lost.length
+      ? `the swap would lose ${lost.map((d) => `${-d.difference} row(s) of ${d.table}`).join(', ')}`
+      : 'no table loses rows';
+    prepare.push(
+      `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
+        `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
+        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${loss}`,
+    );
+    prepare.push(`${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`);
+    if (mode === 'in-place') {
+      prepare.unshift(
+        `${plan.service}: apps ${plan.description.appContainers.join(', ')} stay stopped during the restore`,
+      );
+    }
+    swap.push(
+      `${plan.service}: swap: stop ${plan.description.appContainers.join(', ')}, rename ${live} to ${preRestore}, ` +
+        `rename ${side} to ${live}, start the apps, wait for health, review their logs; swap back on failure`,
+    );
+  }
+  const approval = requireApproval ? ['wait for one approval of all services (approve/reject signal)'] : [];
+  return [...prepare, ...approval, ...swap];
+}
+
+export function timeSkewHours(plans: ServicePlan[]): number {
+  const times = plans.map((p) => Date.parse(p.chosen.backup.takenAt));
+  if (times.length < 2) return 0;
+  return Math.round(((Math.max(...times) - Math.min(...times)) / 3_600_000) * 100) / 100;
+}

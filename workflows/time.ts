@@ -1,0 +1,16 @@
+/** Workflow time helpers: Date inside a workflow is the deterministic workflow clock. */
+
+/** YYYYMMDDHHMMSS in UTC, used to name side, pre-restore and scratch databases. */
+export function stampOf(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+export function secondsBetween(fromMs: number, toMs: number): number {
+  return Math.round((toMs - fromMs) / 100) / 10;
+}
+
+/** "20231201_020000" -> epoch ms (UTC), the time in a backup file name. */
+export function generationTimeMs(timestamp: string): number {
+  const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})$/.exec(timestamp) ?? [];
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+}
