@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `npm start`: set-up, Temporal dev server, sandbox stack, then the worker in the foreground.
+# Ctrl-C stops the worker, then the dev server if this run started it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+source scripts/setup.sh
+source scripts/temporal-dev.sh
+source scripts/sandbox-config.sh
+
+trap stop_temporal_dev EXIT
+start_temporal_dev
+
+if uses_sandbox_config; then
+  node_modules/.bin/tsx sandbox/cli.ts up
+else
+  echo "start: ${OPARETA_CONFIG} describes real hosts; no sandbox started"
+fi
+
+ui_url="${TEMPORAL_UI_URL:-http://localhost:8233}"
+cat <<INFO
+
+  Temporal Web UI:  $ui_url
+  Start a drill:    $TEMPORAL_CLI_PATH workflow start --type restoreDrill --task-queue opareta-dr --input '{}'
+  Worker:           task queue opareta-dr (Ctrl-C stops it)
+
+INFO
+
+# Not exec: the EXIT trap must still stop the dev server after the worker has gone.
+node_modules/.bin/tsx worker/main.ts

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `npm test`: the same set-up as `npm start` (dev server, sandbox stack), then types, lint, format, tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+source scripts/setup.sh
+source scripts/temporal-dev.sh
+source scripts/sandbox-config.sh
+
+trap stop_temporal_dev EXIT
+start_temporal_dev
+export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-localhost:7233}"
+
+if uses_sandbox_config; then
+  node_modules/.bin/tsx sandbox/cli.ts up
+fi
+
+failed=()
+run_step() {
+  echo "test: $*"
+  "$@" || failed+=("$*")
+}
+run_step npx tsc --noEmit
+run_step npx eslint .
+run_step npx prettier --check .
+run_step npx vitest run
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf 'test: failed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo 'test: all steps passed'
