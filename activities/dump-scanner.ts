@@ -10,6 +10,7 @@ const MAX_RETAINED_LINE_BYTES = 64 * 1024;
 const IDENT = '(?:"(?:[^"]|"")*"|[^\\s."(,;]+)';
 const QUALIFIED = `(${IDENT}(?:\\.${IDENT})?)`;
 const COPY_START = new RegExp(`^COPY ${QUALIFIED} (?:\\(.*\\) )?FROM stdin;\\s*$`);
+const CREATE_TABLE = new RegExp(`^CREATE (?:UNLOGGED )?TABLE ${QUALIFIED} \\(`);
 const INSERT_INTO = new RegExp(`^INSERT INTO ${QUALIFIED}[\\s(]`);
 const OWNER_TO = new RegExp(` OWNER TO (${IDENT});\\s*$`);
 const GRANT_TO = /^GRANT .+? TO (.+?)(?: WITH GRANT OPTION)?;\s*$/;
@@ -183,7 +184,11 @@ export class DumpScanner {
           this.copyTable = copy[1];
           this.copyRows = 0;
           if (!this.rows.has(copy[1])) this.rows.set(copy[1], 0);
+          return;
         }
+        // Tables without rows have no INSERT in an --inserts dump: they still count, with 0 rows.
+        const created = CREATE_TABLE.exec(line);
+        if (created && !this.rows.has(created[1])) this.rows.set(created[1], 0);
         return;
       }
       case 0x49 /* I */: {

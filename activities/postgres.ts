@@ -128,12 +128,12 @@ export async function createMissingRoles(client: Client, roles: string[]): Promi
   return created;
 }
 
-/** Ordinary tables with exact row counts (ONLY: a dump's COPY of a parent excludes its children's rows). */
+/** Tables with exact row counts; ONLY, as a dump's COPY of a parent excludes its children's (partitions') rows. */
 export async function tableCounts(client: Client): Promise<TableCount[]> {
   const tables = await client.query<{ name: string; schema: string; table: string }>(
     `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname AS schema, c.relname AS table
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
       ORDER BY 1`,
   );

@@ -1,0 +1,231 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import Dockerode from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { Client } from 'pg';
+import { ensureSandboxImages } from '../../../sandbox/images';
+import { parseTopology, type Topology } from '../../../shared/topology';
+
+/** Every container these tests make starts with this prefix and is removed afterwards. */
+export const CONTAINER_PREFIX = 'opareta-acttest-';
+export const IMAGE = 'opareta-sandbox-postgres:15';
+export const PASSWORD_ENV = 'OPARETA_ACTTEST_DB_PASSWORD';
+export const PASSWORD = `acttest-${randomBytes(6).toString('hex')}`;
+process.env[PASSWORD_ENV] = PASSWORD;
+
+export const docker = new Dockerode();
+
+export interface PostgresContainer {
+  name: string;
+  port: number;
+  user: string;
+  database: string;
+}
+
+function containerName(label: string): string {
+  return `${CONTAINER_PREFIX}${label}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A throwaway PostgreSQL 15 on a random port of 127.0.0.1; durability off, these databases are scratch. */
+export async function startPostgres(label: string, user = 'shop', database = 'shop_db'): Promise<PostgresContainer> {
+  const name = containerName(label);
+  const container = await docker.createContainer({
+    name,
+    Image: IMAGE,
+    Env: [`POSTGRES_USER=${user}`, `POSTGRES_PASSWORD=${PASSWORD}`, `POSTGRES_DB=${database}`],
+    Cmd: ['postgres', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    ExposedPorts: { '5432/tcp': {} },
+    HostConfig: { PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Init: true },
+  });
+  await container.start();
+  const info = await container.inspect();
+  const port = Number(info.NetworkSettings.Ports['5432/tcp'][0].HostPort);
+  const pg = { name, port, user, database };
+  await waitForPostgres(pg);
+  return pg;
+}
+
+async function waitForPostgres(pg: PostgresContainer): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const client = connect(pg);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`${pg.name} did not accept connections: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+export function connect(pg: PostgresContainer, database = pg.database): Client {
+  return new Client({ host: '127.0.0.1', port: pg.port, user: pg.user, password: PASSWORD, database });
+}
+
+export async function query<T extends object = Record<string, unknown>>(
+  pg: PostgresContainer,
+  sql: string,
+  database = pg.database,
+): Promise<T[]> {
+  const client = connect(pg, database);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+export interface AppContainerOptions {
+  healthcheck?: boolean;
+  composeService?: string;
+  /** Lines the container prints at start, as its log. */
+  logLines?: string[];
+}
+
+/** A tiny "app": sleeps, prints its log lines, optionally with a healthcheck and a compose service label. */
+export async function startApp(label: string, options: AppContainerOptions = {}): Promise<string> {
+  const name = containerName(label);
+  const container = await docker.createContainer({
+    name,
+    Image: IMAGE,
+    Entrypoint: ['bash', '-c', 'printf "%s\\n" "$@"; exec sleep infinity', 'app', ...(options.logLines ?? [])],
+    Cmd: [],
+    Labels: options.composeService ? { 'com.docker.compose.service': options.composeService } : {},
+    Healthcheck: options.healthcheck
+      ? { Test: ['CMD', 'true'], Interval: 500_000_000, Timeout: 2_000_000_000, Retries: 3, StartPeriod: 0 }
+      : undefined,
+    HostConfig: { Init: true },
+  });
+  await container.start();
+  return name;
+}
+
+export async function removeContainers(names: string[]): Promise<void> {
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(CONTAINER_PREFIX))
+      .map((n) =>
+        docker
+          .getContainer(n)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+  );
+}
+
+/** Runs a command in a container and returns its stdout; throws with stderr on a non-zero exit. */
+export async function execText(container: string, cmd: string[]): Promise<string> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks: Buffer[] = [];
+  const errors: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => chunks.push(c));
+  stderr.on('data', (c: Buffer) => errors.push(c));
+  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  docker.modem.demuxStream(stream, stdout, stderr);
+  await new Promise((resolve) => stream.on('end', resolve));
+  const code = await exitCode(exec);
+  if (code !== 0) throw new Error(`${cmd.join(' ')} exited ${code}: ${Buffer.concat(errors).toString()}`);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function exitCode(exec: Dockerode.Exec): Promise<number> {
+  for (;;) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `pg_dump | gzip > directory/file` with the container's own pg_dump 15 (which writes `\restrict` lines). */
+export async function dumpToFile(pg: PostgresContainer, file: string, extraArgs: string[] = []): Promise<void> {
+  const exec = await docker.getContainer(pg.name).exec({
+    Cmd: ['pg_dump', '-U', pg.user, '-d', pg.database, ...extraArgs],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const stdout = new PassThrough({ highWaterMark: 1 << 20 });
+  const stderr = new PassThrough();
+  stderr.resume();
+  docker.modem.demuxStream(stream, stdout, stderr);
+  stream.on('end', () => stdout.end());
+  await pipeline(stdout, createGzip({ level: 1 }), createWriteStream(file));
+  const code = await exitCode(exec);
+  if (code !== 0) throw new Error(`pg_dump in ${pg.name} exited ${code}`);
+}
+
+export async function tempDirectory(label: string): Promise<{ path: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `opareta-acttest-${label}-`));
+  return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface TopologyParts {
+  service?: string;
+  pg: PostgresContainer;
+  backupDirectory: string;
+  appContainers?: string[];
+  healthUrls?: string[];
+  verification?: unknown[];
+}
+
+/** A one-service topology pointing at the test's own containers and backup directory. */
+export function testTopology(parts: TopologyParts): Topology {
+  const service = parts.service ?? 'shop';
+  return parseTopology({
+    name: 'acttest',
+    backupRoot: parts.backupDirectory,
+    sandbox: true,
+    services: {
+      [service]: {
+        database: parts.pg.database,
+        user: parts.pg.user,
+        host: '127.0.0.1',
+        port: parts.pg.port,
+        password: { env: PASSWORD_ENV },
+        databaseContainer: parts.pg.name,
+        appContainers: parts.appContainers ?? [`${CONTAINER_PREFIX}none`],
+        healthUrls: parts.healthUrls ?? ['http://127.0.0.1:9/health'],
+        backupDirectory: '.',
+        verification: parts.verification ?? [],
+      },
+    },
+  });
+}
+
+/** A mock activity context that only prints warnings and errors. */
+export function activityEnvironment(): MockActivityEnvironment {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
+}
+
+/** Runs an activity function inside a mock Temporal activity context (heartbeats, cancellation, logger). */
+export function inActivity<T>(fn: () => Promise<T>, env = activityEnvironment()): Promise<T> {
+  return env.run(fn);
+}
+
+/** The error type of a rejected activity call, with (non-retryable) appended when so marked. */
+export function failureOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (err: { type?: string; nonRetryable?: boolean; message?: string }) =>
+      `${err.type ?? 'Error'}${err.nonRetryable ? ' (non-retryable)' : ''}`,
+  );
+}
+
+/** The sandbox image, built from Debian packages by the sandbox module when missing (once, about a minute). */
+export async function ensureImage(): Promise<void> {
+  await ensureSandboxImages({ noPull: true, log: () => undefined });
+}
