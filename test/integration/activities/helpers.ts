@@ -229,3 +229,34 @@ export function failureOf(promise: Promise<unknown>): Promise<string> {
 export async function ensureImage(): Promise<void> {
   await ensureSandboxImages({ noPull: true, log: () => undefined });
 }
+
+/** A dump shaped like pg_dump's, one table of `rows` rows, gzipped while written: big files without a server. */
+export async function writeSyntheticDump(file: string, rows: number, table = 'public.events'): Promise<void> {
+  const gzip = createGzip({ level: 1 });
+  const done = pipeline(gzip, createWriteStream(file));
+  const write = async (text: string) => {
+    if (!gzip.write(text)) await new Promise((resolve) => gzip.once('drain', resolve));
+  };
+  await write(
+    '--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.18\n-- Dumped by pg_dump version 15.18\n\n' +
+      `CREATE TABLE ${table} (id bigint NOT NULL, payload text, amount_minor bigint);\n\n` +
+      `COPY ${table} (id, payload, amount_minor) FROM stdin;\n`,
+  );
+  const batch = 10_000;
+  for (let start = 1; start <= rows; start += batch) {
+    let text = '';
+    for (let id = start; id < Math.min(start + batch, rows + 1); id++) {
+      text += `${id}\tpayload-${id}-abcdefghijklmnopqrstuvwxyz0123456789\t${id * 7}\n`;
+    }
+    await write(text);
+  }
+  await write('\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n');
+  gzip.end();
+  await done;
+}
+
+/** Processes inside a container whose command line mentions `word`, as `docker top` sees them. */
+export async function processesMatching(container: string, word: string): Promise<string[]> {
+  const top = await docker.getContainer(container).top({ ps_args: '-eo pid,args' });
+  return (top.Processes ?? []).map((p) => p.join(' ')).filter((line) => line.includes(word));
+}
