@@ -8,7 +8,10 @@ import { startWorkerProcess, type WorkerProcess } from './worker-process';
  * sandbox; this starts the real worker as a process on a task queue of this file's own, so a worker of
  * an `npm start` running beside the tests never picks up the tests' workflows.
  */
-export function useWorkerProcess(name: string): {
+export function useWorkerProcess(
+  name: string,
+  extraEnv: () => Record<string, string> = () => ({}),
+): {
   taskQueue: string;
   env: Record<string, string>;
   worker: () => WorkerProcess;
@@ -19,7 +22,7 @@ export function useWorkerProcess(name: string): {
 
   beforeAll(async () => {
     await assertTemporalAnswers();
-    worker = await startWorkerProcess(env);
+    worker = await startWorkerProcess({ ...env, ...extraEnv() });
   }, 180_000);
 
   afterAll(async () => {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { FullSystemRestoreResult } from '../../shared/workflow-types';
+import { useWorkerProcess } from '../support/e2e-worker';
+import { healthStatuses } from '../support/health';
+import {
+  backups,
+  databasesOf,
+  dropKeptDatabases,
+  liveRowCounts,
+  manifestRowCounts,
+  sortCounts,
+} from '../support/sandbox-db';
+import { temporalCli } from '../support/temporal-cli';
+import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+
+const services = ['argus', 'hermes'];
+
+function generationOf(file: string): string {
+  return /_(\d{8}_\d{6})\.sql\.gz$/.exec(file)![1];
+}
+
+describe('fullSystemRestore on the sandbox', () => {
+  const { taskQueue } = useWorkerProcess('full-restore');
+  const client = useTemporalClient();
+
+  it('restores every database from a generation older than the live data, keeping the old databases', async () => {
+    const older = Object.fromEntries(await Promise.all(services.map(async (s) => [s, (await backups(s))[1]] as const)));
+    const timestamp = generationOf(older.argus.file);
+    const liveBefore = Object.fromEntries(
+      await Promise.all(services.map(async (s) => [s, await liveRowCounts(s)] as const)),
+    );
+
+    const result = await (
+      await client()
+    ).workflow.execute<(input: object) => Promise<FullSystemRestoreResult>>('fullSystemRestore', {
+      taskQueue,
+      workflowId: testWorkflowId('e2e-full-older'),
+      args: [{ timestamp }],
+    });
+
+    expect(result.outcome).toBe('restored');
+    expect(result.rolledBack).toBe(false);
+    for (const service of services) {
+      const part = result.services.find((s) => s.service === service)!;
+      expect(part.backup?.file).toBe(older[service].file);
+      expect(sortCounts(await liveRowCounts(service))).toEqual(
+        sortCounts(await manifestRowCounts(service, older[service].file)),
+      );
+      // Nothing lost: the data from before the restore is intact under the pre_restore name.
+      expect(await databasesOf(service)).toContain(part.databases.preRestore);
+      expect(sortCounts(await liveRowCounts(service, part.databases.preRestore))).toEqual(
+        sortCounts(liveBefore[service]),
+      );
+      expect(await healthStatuses(service)).toEqual([200, 200]);
+      expect(part.containers.map((c) => c.state)).toEqual(['running', 'running']);
+    }
+    expect(result.downtimeSeconds).toBeLessThanOrEqual(10);
+  }, 300_000);
+
+  it('`temporal workflow execute --type fullSystemRestore --input {}` brings back exactly the latest backups', async () => {
+    const stdout = await temporalCli([
+      'workflow',
+      'execute',
+      '--type',
+      'fullSystemRestore',
+      '--task-queue',
+      taskQueue,
+      '--workflow-id',
+      testWorkflowId('e2e-full-latest'),
+      '--input',
+      '{}',
+      '--output',
+      'json',
+    ]);
+    const { status, result } = JSON.parse(stdout) as { status: string; result: FullSystemRestoreResult };
+    expect(status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
+    expect(result.outcome).toBe('restored');
+    for (const service of services) {
+      const latest = (await backups(service))[0];
+      expect(result.services.find((s) => s.service === service)!.backup?.file).toBe(latest.file);
+      expect(sortCounts(await liveRowCounts(service))).toEqual(
+        sortCounts(await manifestRowCounts(service, latest.file)),
+      );
+      expect(await healthStatuses(service)).toEqual([200, 200]);
+    }
+    expect(result.downtimeSeconds).toBeLessThanOrEqual(10);
+    for (const service of services) await dropKeptDatabases(service);
+  }, 300_000);
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { settings } from '../../shared/settings';
+import { loadTopology } from '../../shared/topology';
+import type { RestoreDatabaseResult } from '../../shared/workflow-types';
+import { useWorkerProcess } from '../support/e2e-worker';
+import { healthStatuses } from '../support/health';
+import { backups, databasesOf, dropKeptDatabases, liveRowCounts, sortCounts } from '../support/sandbox-db';
+import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+
+/**
+ * The sandbox topology, except that hermes has a third health URL where nothing listens: every swap
+ * of hermes then fails its health check, as an app that cannot start on the restored data would.
+ */
+function configWithUnreachableHermesHealth(): string {
+  const topology = loadTopology(settings.configFile);
+  const hermes = topology.services.hermes;
+  const broken = {
+    ...topology,
+    services: {
+      ...topology.services,
+      hermes: { ...hermes, healthUrls: [...hermes.healthUrls, 'http://127.0.0.1:9/api/health'] },
+    },
+  };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'opareta-config-')), 'sandbox-unhealthy.json');
+  writeFileSync(file, JSON.stringify(broken, null, 2));
+  return file;
+}
+
+describe('a health failure after the swap', () => {
+  const { taskQueue } = useWorkerProcess('swap-back', () => ({ OPARETA_CONFIG: configWithUnreachableHermesHealth() }));
+  const client = useTemporalClient();
+
+  it('swaps back: the live database is the one from before, nothing lost, apps healthy', async () => {
+    const olderBackup = (await backups('hermes'))[1].file;
+    const liveBefore = sortCounts(await liveRowCounts('hermes'));
+
+    const result = await (
+      await client()
+    ).workflow.execute<(input: object) => Promise<RestoreDatabaseResult>>('restoreDatabase', {
+      taskQueue,
+      workflowId: testWorkflowId('e2e-swap-back'),
+      args: [{ service: 'hermes', backup: olderBackup, healthTimeoutSeconds: 10 }],
+    });
+
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.swapped).toBe(true);
+    expect(result.rolledBack).toBe(true);
+    expect(result.health?.unhealthy).toContain('http://127.0.0.1:9/api/health');
+    expect(sortCounts(await liveRowCounts('hermes'))).toEqual(liveBefore);
+    expect(await healthStatuses('hermes')).toEqual([200, 200]);
+    expect(result.containers.map((c) => c.state)).toEqual(['running', 'running']);
+    // The restored copy is kept for inspection, never dropped silently.
+    expect(await databasesOf('hermes')).toContain(result.databases.failedRestore);
+    await dropKeptDatabases('hermes');
+  }, 300_000);
+});

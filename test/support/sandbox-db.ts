@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { scanBackupFile } from '../../activities/backup-integrity';
+import { listBackupCatalog } from '../../activities/backup-catalog';
+import {
+  createPostgresAccess,
+  dropDatabase,
+  quoteIdentifier,
+  tableCounts,
+  terminateBackends,
+} from '../../activities/postgres';
+import type { BackupInfo, TableCount } from '../../shared/activity-contract';
+import { readDatabasePassword } from '../../shared/secrets';
+import { settings } from '../../shared/settings';
+import { getService, loadTopology, type ServiceConfig } from '../../shared/topology';
+
+/** Read-only views of the sandbox for end-to-end assertions, through the same pg helpers as the activities. */
+const postgres = createPostgresAccess(readDatabasePassword);
+
+export function sandboxService(service: string): ServiceConfig {
+  return getService(loadTopology(settings.configFile), service);
+}
+
+export async function liveRowCounts(service: string, database?: string): Promise<TableCount[]> {
+  const config = sandboxService(service);
+  return postgres.withClient(config, database ?? config.database, tableCounts);
+}
+
+export async function databasesOf(service: string): Promise<string[]> {
+  const config = sandboxService(service);
+  return postgres.withClient(config, 'postgres', async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname',
+    );
+    return rows.map((r) => r.datname);
+  });
+}
+
+/** Drops what restores kept for the SRE (pre_restore, failed_restore) so tests do not fill the disk. */
+export async function dropKeptDatabases(service: string): Promise<string[]> {
+  const config = sandboxService(service);
+  const kept = (await databasesOf(service)).filter((name) => name.startsWith(`${config.database}_`));
+  await postgres.withClient(config, 'postgres', async (client) => {
+    for (const name of kept) {
+      await terminateBackends(client, name);
+      await dropDatabase(client, name);
+    }
+  });
+  return kept;
+}
+
+export async function backups(service: string): Promise<BackupInfo[]> {
+  return (await listBackupCatalog(service, sandboxService(service))).backups;
+}
+
+export async function manifestRowCounts(service: string, file: string): Promise<TableCount[]> {
+  const summary = await scanBackupFile(path.join(sandboxService(service).backupDirectory, file), file);
+  return summary.tables;
+}
+
+export function sortCounts(counts: TableCount[]): TableCount[] {
+  return [...counts].sort((a, b) => a.table.localeCompare(b.table));
+}
+
+export { quoteIdentifier };
