@@ -206,9 +206,9 @@ export function testTopology(parts: TopologyParts): Topology {
   });
 }
 
-/** A mock activity context that only prints warnings and errors. */
+/** A mock activity context that only prints errors (expected failures would flood the output). */
 export function activityEnvironment(): MockActivityEnvironment {
-  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
 }
 
 /** Runs an activity function inside a mock Temporal activity context (heartbeats, cancellation, logger). */
