@@ -15,15 +15,19 @@ export const swapPreviewQuery = defineQuery<SwapPreview>('swapPreview');
 export const approveSignal = defineSignal<[ApprovalDecision?]>('approve');
 export const rejectSignal = defineSignal<[ApprovalDecision?]>('reject');
 
-export const OparetaService = defineSearchAttributeKey('OparetaService', SearchAttributeType.KEYWORD_LIST);
-/** restore | full-restore | drill */
+// Plain keywords, as scripts/temporal-dev.sh registers them: a list value in a Keyword attribute is rejected
+// and blocks the workflow. Each service's drill is a child of its own, so OparetaService='hermes' finds it.
+
+/** The service, or the services joined by "," for a full-system restore. */
+export const OparetaService = defineSearchAttributeKey('OparetaService', SearchAttributeType.KEYWORD);
+/** restore | full-restore | drill (the whole drill) | drill-service (one service's part) */
 export const OparetaKind = defineSearchAttributeKey('OparetaKind', SearchAttributeType.KEYWORD);
 /** A RestoreOutcome, or passed | failed | cancelled for drills; "running" while in flight. */
 export const OparetaOutcome = defineSearchAttributeKey('OparetaOutcome', SearchAttributeType.KEYWORD);
-/** The backup file names used. */
-export const OparetaBackup = defineSearchAttributeKey('OparetaBackup', SearchAttributeType.KEYWORD_LIST);
+/** The backup file name used (joined by "," when several). */
+export const OparetaBackup = defineSearchAttributeKey('OparetaBackup', SearchAttributeType.KEYWORD);
 
 /** Every custom search attribute, to register on a server (`--search-attribute OparetaKind=Keyword`). */
 export const OPARETA_SEARCH_ATTRIBUTES = [OparetaService, OparetaKind, OparetaOutcome, OparetaBackup];
 
-export type WorkflowKind = 'restore' | 'full-restore' | 'drill';
+export type WorkflowKind = 'restore' | 'full-restore' | 'drill' | 'drill-service';

@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   CancelledFailure,
+  executeChild,
   isCancellation,
   upsertMemo,
   upsertSearchAttributes,
@@ -8,62 +9,67 @@ import {
 } from '@temporalio/workflow';
 import {
   restoreDrillInputSchema,
-  type BackupChoice,
+  type DrillServiceReport,
   type RestoreDrillInput,
-  type RestoreDrillRequest,
   type RestoreDrillResult,
 } from '../shared/workflow-types';
-import { notifications, quick } from './activity-proxies';
+import { quick } from './activity-proxies';
 import { OparetaBackup, OparetaKind, OparetaOutcome, OparetaService } from './definitions';
-import { drillService, emptyDrillReport } from './drill/drill-service';
+import { emptyDrillReport } from './drill/drill-service';
+import { failureMessage } from './failures';
 import { ProgressTracker } from './progress';
+import { restoreDrillService } from './restore-drill-service';
 import { secondsBetween, stampOf } from './time';
 import { parseInput } from './validate';
 
 /**
  * The nightly proof that the backups restore: each service's backup goes into a scratch database that is
- * verified, timed against the RTO, aged against the RPO, and dropped. Live databases and apps are never
- * touched. `{}` drills the newest backup of every service.
+ * verified, timed against the RTO, aged against the RPO, and dropped, in a child workflow per service
+ * (restoreDrillService). Live databases and apps are never touched. `{}` drills every service's newest backup.
  */
 export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDrillResult> {
   const request = parseInput('restoreDrill', restoreDrillInputSchema, input);
   const startedMs = Date.now();
-  const root = CancellationScope.current();
+  const stamp = stampOf(startedMs);
   const progress = new ProgressTracker();
   const services = [...new Set(request.services ?? (await quick.listServices()))];
   upsertSearchAttributes([
     { key: OparetaKind, value: 'drill' },
-    { key: OparetaService, value: services },
+    { key: OparetaService, value: services.join(',') },
     { key: OparetaOutcome, value: 'running' },
   ]);
   progress.setPlan(services.map((s) => `${s}: restore ${request.backup} into a scratch database, verify, drop it`));
   progress.setStep('drilling', services);
 
-  const reports = services.map(emptyDrillReport);
-  const context = {
-    stamp: stampOf(startedMs),
-    choice: drillChoice(request),
-    progress,
-    interruption: () => (root.consideredCancelled ? 'cancelled' : `timed out after ${request.timeoutMinutes} min`),
-  };
-  // Each service records its own failure; the deadline cancels whatever still runs, and cleanup still runs.
-  await CancellationScope.withTimeout(request.timeoutMinutes * 60_000, () =>
-    Promise.all(services.map((service, i) => drillService(service, reports[i], context))),
-  ).catch((err: unknown) => {
-    if (!isCancellation(err)) throw err;
-  });
+  // A cancel reaches the children, which clean up before they end; their reports are kept either way.
+  const reports = await Promise.all(
+    services.map(async (service): Promise<DrillServiceReport> => {
+      try {
+        return await executeChild(restoreDrillService, {
+          workflowId: `${workflowInfo().workflowId}-${service}`,
+          args: [{ service, backup: request.backup, stamp, timeoutMinutes: request.timeoutMinutes }],
+        });
+      } catch (err) {
+        const report = emptyDrillReport(service);
+        report.reason = isCancellation(err) ? 'cancelled' : failureMessage(err);
+        return report;
+      } finally {
+        progress.setServiceStep(service, 'done');
+      }
+    }),
+  );
 
-  const cancelled = root.consideredCancelled;
+  const cancelled = CancellationScope.current().consideredCancelled;
   const passed = !cancelled && reports.every((r) => r.passed);
   const outcome = cancelled ? 'cancelled' : passed ? 'passed' : 'failed';
   progress.setStep(outcome);
+  const files = reports.flatMap((r) => (r.backupFile ? [r.backupFile] : []));
   upsertSearchAttributes([
     { key: OparetaOutcome, value: outcome },
-    { key: OparetaBackup, value: reports.flatMap((r) => (r.backupFile ? [r.backupFile] : [])) },
+    { key: OparetaBackup, value: files.join(',') },
   ]);
   const failures = reports.filter((r) => !r.passed).map((r) => `${r.service}: ${r.reason ?? 'failed'}`);
   upsertMemo({ outcome, detail: failures.join('; ') || 'every backup restored and verified' });
-  if (outcome === 'failed') await notifyDrillFailed(services, failures.join('; '));
   if (cancelled) throw new CancelledFailure('restore drill cancelled; scratch databases dropped');
 
   return {
@@ -74,18 +80,4 @@ export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDri
     totalSeconds: secondsBetween(startedMs, Date.now()),
     services: reports,
   };
-}
-
-function drillChoice(request: RestoreDrillRequest): BackupChoice {
-  if (request.backup === 'latest') return { kind: 'latest' };
-  if (request.backup.endsWith('.sql.gz')) return { kind: 'file', file: request.backup };
-  return { kind: 'timestamp', timestamp: request.backup };
-}
-
-async function notifyDrillFailed(services: string[], detail: string): Promise<void> {
-  try {
-    await notifications.notify({ kind: 'drill-failed', workflowId: workflowInfo().workflowId, services, detail });
-  } catch {
-    // The failed drill is in its result and search attributes even when the notification is lost.
-  }
 }

@@ -78,7 +78,7 @@ export class RestoreEngine {
   async run(): Promise<RestoreRun> {
     upsertSearchAttributes([
       { key: OparetaKind, value: this.request.kind },
-      { key: OparetaService, value: this.services },
+      { key: OparetaService, value: this.services.join(',') },
       { key: OparetaOutcome, value: 'running' },
     ]);
     // A dry run changes nothing, so it needs no lock and may run beside a restore.
@@ -97,7 +97,7 @@ export class RestoreEngine {
       for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
       this.planSteps = describePlan(this.plans, this.request.mode, this.request.requireApproval);
       this.progress.setPlan(this.planSteps);
-      upsertSearchAttributes([{ key: OparetaBackup, value: this.plans.map((p) => p.chosen.backup.file) }]);
+      upsertSearchAttributes([{ key: OparetaBackup, value: this.plans.map((p) => p.chosen.backup.file).join(',') }]);
       if (this.request.dryRun) return await this.finish('dry-run', 'dry run: the plan only, nothing was changed');
       await this.notifyPlanned();
       return await this.execute();
