@@ -1,4 +1,10 @@
-import { CancellationScope, CancelledFailure, isCancellation, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { z } from 'zod';
 import type { BackupChoice, DrillServiceReport } from '../shared/workflow-types';
 import { notifications } from './activity-proxies';
