@@ -77,7 +77,21 @@ function parseTimestamp(text: string): Date {
   return date;
 }
 
-main().catch((err: Error) => {
-  console.error(`sandbox: ${err.message}`);
-  process.exit(1);
+let finished = false;
+main().then(
+  () => {
+    finished = true;
+  },
+  (err: Error) => {
+    finished = true;
+    console.error(`sandbox: ${err.message}`);
+    process.exitCode = 1;
+  },
+);
+// An await that can never settle would otherwise end the process silently with status 0.
+process.on('exit', () => {
+  if (!finished) {
+    console.error('sandbox: stopped before the command finished');
+    process.exitCode = 1;
+  }
 });

@@ -2,6 +2,7 @@ import { docker, execOrThrow } from './docker-client';
 import { ensureContainer, ensureNetwork, inspectOrUndefined, removeContainer, waitHealthy } from './containers';
 import { ensureBackupGenerations } from './backup';
 import { ensureSampleData } from './data';
+import { httpStatus } from './http-status';
 import { ensureSandboxImages } from './images';
 import { ensureSandboxPassword } from './passwords';
 import { appSpecs, databaseSpec, networkName, volumeName } from './spec';
@@ -63,18 +64,15 @@ async function applyPassword(container: string, user: string, password: string):
 
 export async function waitForHealthUrl(url: string, timeoutMs = APP_READY_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
+  let last = 0;
   while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-      if (response.status === 200) return;
-      last = `HTTP ${response.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
+    last = await httpStatus(url);
+    if (last === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s (last: ${last})`);
+  throw new Error(
+    `${url} did not answer 200 within ${timeoutMs / 1000} s (last: ${last ? `HTTP ${last}` : 'no answer'})`,
+  );
 }
 
 export interface SandboxDownOptions {

@@ -3,18 +3,13 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../../sandbox/docker-client';
+import { httpStatus } from '../../sandbox/http-status';
 import { backupFileName, backupService, listSandboxBackups, loadSandboxTopology, sandboxUp } from '../../sandbox';
 
 const topology = loadSandboxTopology();
 const quiet = () => undefined;
 
-async function healthStatus(url: string): Promise<number> {
-  try {
-    return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status;
-  } catch {
-    return 0;
-  }
-}
+const healthStatus = (url: string) => httpStatus(url);
 
 /** Polls until every URL answers `status`; returns the statuses seen last. */
 async function waitForStatus(urls: string[], status: number, timeoutMs: number): Promise<number[]> {
