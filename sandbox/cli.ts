@@ -10,7 +10,7 @@ const USAGE = `usage: tsx sandbox/cli.ts <command> [options]
   down [--volumes]       remove the containers (and with --volumes the database volumes)
   status                 state and health of each container
   backup [--service S] [--timestamp ISO]   pg_dump now (every service unless --service)
-  generate [--service S] [--scale N]       append sample data (scale 150 ≈ 1 GB of plain dump in all)
+  generate [--service S] [--scale N]       append sample data (scale 155 ≈ 1 GB of plain dump in all)
   activity [--service S]                   append a little new business
   images                 build or pull the sandbox images only`;
 
