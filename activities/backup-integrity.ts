@@ -86,6 +86,7 @@ export async function scanBackupFile(
   filePath: string,
   file: string,
   onProgress: (progress: ReadProgress) => void = () => undefined,
+  signal?: AbortSignal,
 ): Promise<DumpSummary & { sizeBytes: number }> {
   const sizeBytes = await checkGzipHeader(filePath, file);
   const scanner = new DumpScanner();
@@ -102,6 +103,7 @@ export async function scanBackupFile(
       byteCounter((read) => onProgress({ compressedBytesRead: read, compressedBytesTotal: sizeBytes })),
       createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }),
       sink,
+      { signal },
     );
   } catch (err) {
     if (isZlibError(err)) throw gunzipFailure(err, file);
@@ -109,5 +111,12 @@ export async function scanBackupFile(
   }
   const summary = scanner.finish();
   assertCompleteDump(summary, file);
+  if (summary.unsafeMetaCommand) {
+    throw failure(
+      ErrorType.InvalidInput,
+      `backup ${file} contains the psql command "${summary.unsafeMetaCommand}" (a pg_dump -C dump?): ` +
+        'restoring it could write outside the target database',
+    );
+  }
   return { ...summary, sizeBytes };
 }

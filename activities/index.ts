@@ -50,10 +50,20 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     async verifyBackup({ service, file }) {
       const filePath = await resolveBackupPath(config(service).backupDirectory, file);
       let nextHeartbeat = 0;
-      const summary = await scanBackupFile(filePath, file, (progress) => {
-        if (progress.compressedBytesRead < nextHeartbeat) return;
-        nextHeartbeat = progress.compressedBytesRead + HEARTBEAT_EVERY_BYTES;
-        Context.current().heartbeat(progress);
+      const context = Context.current();
+      const summary = await scanBackupFile(
+        filePath,
+        file,
+        (progress) => {
+          if (progress.compressedBytesRead < nextHeartbeat) return;
+          nextHeartbeat = progress.compressedBytesRead + HEARTBEAT_EVERY_BYTES;
+          context.heartbeat(progress);
+        },
+        context.cancellationSignal,
+      ).catch(async (err: unknown) => {
+        // A cancelled scan ends with an AbortError: report it as Temporal's cancellation.
+        if (context.cancellationSignal.aborted) await context.cancelled;
+        throw err;
       });
       return {
         service,

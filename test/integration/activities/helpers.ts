@@ -258,5 +258,5 @@ export async function writeSyntheticDump(file: string, rows: number, table = 'pu
 /** Processes inside a container whose command line mentions `word`, as `docker top` sees them. */
 export async function processesMatching(container: string, word: string): Promise<string[]> {
   const top = await docker.getContainer(container).top({ ps_args: '-eo pid,args' });
-  return (top.Processes ?? []).map((p) => p.join(' ')).filter((line) => line.includes(word));
+  return ((top.Processes ?? []) as string[][]).map((p) => p.join(' ')).filter((line) => line.includes(word));
 }

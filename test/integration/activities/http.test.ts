@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
+import type { Notification } from '../../../shared/activity-contract';
 import type { PostgresContainer } from './helpers';
 import { inActivity, testTopology } from './helpers';
 
@@ -136,7 +137,7 @@ describe('notify', () => {
   it('is a no-op without a webhook and never fails the caller when the webhook is down', async () => {
     // An empty URL is "not configured", whatever OPARETA_NOTIFY_WEBHOOK_URL says on this machine.
     const unset = activitiesWith([`${base}/ok`], '');
-    const event = { kind: 'drill-failed', workflowId: 'w', services: ['shop'], detail: 'x' } as const;
+    const event: Notification = { kind: 'drill-failed', workflowId: 'w', services: ['shop'], detail: 'x' };
     expect(await inActivity(() => unset.notify(event))).toEqual({ delivered: false });
     const down = activitiesWith([`${base}/ok`], `http://127.0.0.1:${await closedPort()}/hook`);
     expect(await inActivity(() => down.notify(event))).toEqual({ delivered: false });

@@ -59,4 +59,14 @@ describe('scanBackupFile', () => {
       /^BackupEmpty true: .*contains nothing/,
     );
   });
+
+  it('refuses a dump that would \\connect to another database (pg_dump -C)', async () => {
+    const withConnect = syntheticDump().replace(
+      'SET statement_timeout = 0;',
+      'CREATE DATABASE argus_db;\n\\connect argus_db',
+    );
+    expect(await failureOf('create.sql.gz', gzipSync(withConnect))).toMatch(
+      /^InvalidInput true: backup create\.sql\.gz contains the psql command "\\connect argus_db"/,
+    );
+  });
 });

@@ -1,0 +1,25 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { RestoreResult } from '../shared/activity-contract';
+import { loadTopology } from '../shared/topology';
+
+/**
+ * One restore through the real activity code path, alone in its process so its peak RSS can be measured.
+ * argv: config file, service, backup file, target database. Prints one JSON line.
+ */
+async function main(): Promise<void> {
+  const [configFile, service, file, targetDatabase] = process.argv.slice(2);
+  const activities = createActivities({ topology: loadTopology(configFile) });
+  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
+  const started = process.hrtime.bigint();
+  const result: RestoreResult = await env.run(() => activities.restoreBackup({ service, file, targetDatabase }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(JSON.stringify({ seconds, maxRssMb, tables: result.tables }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
