@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { settings } from '../shared/settings';
 
@@ -47,8 +47,7 @@ export async function buildImagesFromDebian(
   if (!commandOnPath('debootstrap')) {
     throw new Error('debootstrap is missing: run `apt-get install -y debootstrap` (scripts/setup.sh does it)');
   }
-  const release = await acquireBuildLock();
-  try {
+  {
     const root = path.join(buildDir(), 'rootfs');
     await rm(root, { recursive: true, force: true });
     await mkdir(root, { recursive: true });
@@ -63,8 +62,6 @@ export async function buildImagesFromDebian(
     await run('docker', ['tag', tags.postgres, `${repo}:${tag}`], logFile);
     await rm(root, { recursive: true, force: true });
     log(`sandbox: built ${tags.postgres} and ${tags.app}`);
-  } finally {
-    await release();
   }
 }
 
@@ -128,36 +125,6 @@ export function findMirror(text: string): string | undefined {
     if (types.includes('deb') && suites.includes(SUITE) && uris.length > 0) return uris[0];
   }
   return undefined;
-}
-
-/** One build at a time across processes (npm start and npm test may race): a lock directory holding a PID. */
-async function acquireBuildLock(): Promise<() => Promise<void>> {
-  const lock = path.join(buildDir(), 'lock');
-  await mkdir(buildDir(), { recursive: true });
-  for (;;) {
-    try {
-      await mkdir(lock);
-      await writeFile(path.join(lock, 'pid'), String(process.pid));
-      return () => rm(lock, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => '0'));
-      if (!owner || !processAlive(owner)) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function commandOnPath(name: string): boolean {

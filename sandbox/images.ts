@@ -1,4 +1,5 @@
 import { docker, isNotFound } from './docker-client';
+import { withLock } from './lock';
 import { buildImagesFromDebian, RECIPE_LABEL, recipeHash } from './image-build';
 
 /** Local tags the sandbox containers run from: built once, then reused. */
@@ -20,6 +21,12 @@ export interface EnsureImagesOptions {
 
 /** Makes sure both sandbox images exist: reuse, else pull and retag, else build from Debian packages. */
 export async function ensureSandboxImages(options: EnsureImagesOptions = {}): Promise<typeof sandboxImages> {
+  if ((await missingImages()).length === 0) return sandboxImages;
+  // One process builds; another one waiting here finds the images made when it gets the lock.
+  return withLock('images', () => pullOrBuild(options));
+}
+
+async function pullOrBuild(options: EnsureImagesOptions): Promise<typeof sandboxImages> {
   const log = options.log ?? ((line: string) => console.log(line));
   const missing = await missingImages();
   if (missing.length === 0) return sandboxImages;

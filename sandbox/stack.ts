@@ -3,6 +3,7 @@ import { ensureContainer, ensureNetwork, inspectOrUndefined, removeContainer, wa
 import { ensureBackupGenerations } from './backup';
 import { ensureSampleData } from './data';
 import { httpStatus } from './http-status';
+import { withLock } from './lock';
 import { ensureSandboxImages } from './images';
 import { ensureSandboxPassword } from './passwords';
 import { appSpecs, databaseSpec, networkName, volumeName } from './spec';
@@ -22,7 +23,11 @@ const DATABASE_READY_MS = 120_000;
 const APP_READY_MS = 60_000;
 
 /** Brings the whole sandbox up, idempotently: images, network, databases, data, apps, backups. */
-export async function sandboxUp(options: SandboxUpOptions = {}): Promise<void> {
+export function sandboxUp(options: SandboxUpOptions = {}): Promise<void> {
+  return withLock('stack', () => up(options));
+}
+
+async function up(options: SandboxUpOptions): Promise<void> {
   const topology = options.topology ?? loadSandboxTopology();
   const log = options.log ?? ((line: string) => console.log(line));
   await ensureSandboxImages({ log });
@@ -82,7 +87,11 @@ export interface SandboxDownOptions {
   log?: (line: string) => void;
 }
 
-export async function sandboxDown(options: SandboxDownOptions = {}): Promise<void> {
+export function sandboxDown(options: SandboxDownOptions = {}): Promise<void> {
+  return withLock('stack', () => down(options));
+}
+
+async function down(options: SandboxDownOptions): Promise<void> {
   const topology = options.topology ?? loadSandboxTopology();
   const log = options.log ?? ((line: string) => console.log(line));
   const services = Object.entries(topology.services);
@@ -105,8 +114,10 @@ export async function sandboxDown(options: SandboxDownOptions = {}): Promise<voi
   await docker()
     .getNetwork(networkName(topology))
     .remove()
-    .catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 404) throw err;
+    .catch((err: { statusCode?: number; message?: string }) => {
+      // 403: other containers still use the network; it is harmless to keep it.
+      if (err.statusCode === 403) log(`sandbox: kept network ${networkName(topology)}: ${err.message}`);
+      else if (err.statusCode !== 404) throw err;
     });
 }
 
