@@ -42,6 +42,7 @@ async function up(options: SandboxUpOptions): Promise<void> {
   for (const [name, service] of services) {
     await waitHealthy(service.databaseContainer, DATABASE_READY_MS);
     await applyPassword(service.databaseContainer, service.user, passwords.get(name)!);
+    await ensureDatabaseExists(service.databaseContainer, service.user, service.database);
     if (options.data !== false) await ensureSampleData(name, { topology, log });
   }
   for (const [name, service] of services) {
@@ -65,6 +66,31 @@ async function applyPassword(container: string, user: string, password: string):
   await execOrThrow(container, ['psql', '-U', user, '-d', 'postgres', '-q', '-v', 'ON_ERROR_STOP=1'], {
     stdin: `ALTER ROLE ${role} PASSWORD '${password.replace(/'/g, "''")}';\n`,
   });
+}
+
+/** Recreates the service database when a failed in-place restore left it dropped (the sandbox heals itself). */
+async function ensureDatabaseExists(container: string, user: string, database: string): Promise<void> {
+  const sql = `SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner')
+    WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \\gexec\n`;
+  await execOrThrow(
+    container,
+    [
+      'psql',
+      '-U',
+      user,
+      '-d',
+      'postgres',
+      '-q',
+      '-X',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-v',
+      `db=${database}`,
+      '-v',
+      `owner=${user}`,
+    ],
+    { stdin: sql },
+  );
 }
 
 export async function waitForHealthUrl(url: string, timeoutMs = APP_READY_MS): Promise<void> {
