@@ -120,7 +120,14 @@ export interface ServiceDescription {
 }
 
 export type Notification =
-  | { kind: 'restore-planned'; workflowId: string; services: string[]; backups: string[]; expectedDowntimeSeconds: number; mode: string }
+  | {
+      kind: 'restore-planned';
+      workflowId: string;
+      services: string[];
+      backups: string[];
+      expectedDowntimeSeconds: number;
+      mode: string;
+    }
   | { kind: 'restore-outcome'; workflowId: string; services: string[]; outcome: string; detail: string }
   | { kind: 'drill-failed'; workflowId: string; services: string[]; detail: string };
 

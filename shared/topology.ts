@@ -61,7 +61,9 @@ export const topologySchema = z
     sandbox: z.boolean().default(false),
     rtoMinutes: z.number().positive().default(30),
     rpoHours: z.number().positive().default(24),
-    services: z.record(identifier, serviceSchema).refine((s) => Object.keys(s).length > 0, 'needs at least one service'),
+    services: z
+      .record(identifier, serviceSchema)
+      .refine((s) => Object.keys(s).length > 0, 'needs at least one service'),
   })
   .strict()
   .superRefine((topology, ctx) => {
