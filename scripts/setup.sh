@@ -96,6 +96,12 @@ setup_debootstrap() {
   done
 }
 
+# Debian's Chromium for the report's browser test (npm test only); playwright-core drives it, no download.
+setup_chromium() {
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  apt_install chromium
+}
+
 opareta_setup() {
   setup_node_modules && setup_temporal && setup_docker && setup_compose && setup_debootstrap
 }

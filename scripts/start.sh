@@ -17,6 +17,9 @@ else
   echo "start: ${OPARETA_CONFIG} describes real hosts; no sandbox started"
 fi
 
+# The nightly restore drill: created once, brought up to date on every start (idempotent).
+node_modules/.bin/tsx client/main.ts schedule create
+
 ui_url="${TEMPORAL_UI_URL:-http://localhost:8233}"
 cat <<INFO
 

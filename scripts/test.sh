@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 source scripts/temporal-dev.sh
 source scripts/sandbox-config.sh
+setup_chromium
 
 trap stop_temporal_dev EXIT
 start_temporal_dev
