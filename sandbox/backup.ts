@@ -102,14 +102,18 @@ const EARLIER_GENERATION_MS = 2 * 60 * 60 * 1000;
 
 /**
  * Leaves at least two backup generations with different contents and times: the first stamped two hours
- * ago, then new activity, then one stamped now. Does nothing when two or more exist.
+ * ago, then new activity, then one stamped now. Does nothing when two or more exist. Pass the same `now` for
+ * every service to stamp a generation of the whole system alike, as one nightly job does.
  */
-export async function ensureBackupGenerations(service: string, options: BackupOptions = {}): Promise<string[]> {
+export async function ensureBackupGenerations(
+  service: string,
+  options: BackupOptions & { now?: Date } = {},
+): Promise<string[]> {
   const topology = options.topology ?? loadSandboxTopology();
   const config = getService(topology, service);
   const existing = await listSandboxBackups(service, config);
   if (existing.length >= 2) return existing;
-  const now = Date.now();
+  const now = (options.now ?? new Date()).getTime();
   if (existing.length === 0) {
     await backupService(service, { ...options, topology, timestamp: new Date(now - EARLIER_GENERATION_MS) });
   }

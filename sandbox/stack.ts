@@ -52,7 +52,8 @@ async function up(options: SandboxUpOptions): Promise<void> {
   }
   await Promise.all(services.flatMap(([, service]) => service.healthUrls.map((url) => waitForHealthUrl(url))));
   if (options.backups !== false) {
-    for (const [name] of services) await ensureBackupGenerations(name, { topology, log });
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    for (const [name] of services) await ensureBackupGenerations(name, { topology, log, now });
   }
   log(`sandbox: up (${services.map(([, s]) => s.healthUrls.join(' ')).join(' ')})`);
 }
