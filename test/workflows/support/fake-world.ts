@@ -1,0 +1,307 @@
+/**
+ * An in-memory stand-in for Docker and PostgreSQL behind the activity contract, for workflow decision tests
+ * only. It keeps databases (tables and where their data came from), app container states and backups, and
+ * records every activity call so a test can assert what the workflow did and did not touch.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type {
+  BackupInfo,
+  BackupManifest,
+  ContainerState,
+  DrActivities,
+  ServiceDescription,
+  TableCount,
+} from '../../../shared/activity-contract';
+import { ErrorType, type ErrorTypeName } from '../../../shared/errors';
+
+export interface FakeBackup {
+  file: string;
+  takenAt: string;
+  ageHours: number;
+  tables: TableCount[];
+  /** Set to make verifyBackup fail with this (broken-backup) error type. */
+  broken?: ErrorTypeName;
+}
+
+export interface FakeDatabase {
+  tables: TableCount[];
+  /** "original" for the live data, or the backup file it was restored from. */
+  origin: string;
+}
+
+export interface FakeService {
+  description: ServiceDescription;
+  backups: FakeBackup[]; // newest first
+  appsRunning: boolean;
+}
+
+export interface ActivityCall {
+  name: keyof DrActivities;
+  input: unknown;
+}
+
+/** Makes an activity wait inside the worker until the test releases it or the activity is cancelled. */
+export class ActivityGate {
+  private releaseGate!: () => void;
+  private enteredGate!: () => void;
+  readonly released = new Promise<void>((resolve) => (this.releaseGate = resolve));
+  readonly entered = new Promise<void>((resolve) => (this.enteredGate = resolve));
+  wasCancelled = false;
+
+  constructor(
+    readonly activity: keyof DrActivities,
+    readonly matches: (input: unknown) => boolean = () => true,
+  ) {}
+
+  release(): void {
+    this.releaseGate();
+  }
+
+  async hold(): Promise<void> {
+    this.enteredGate();
+    let released = false;
+    void this.released.then(() => (released = true));
+    const context = Context.current();
+    try {
+      while (!released) {
+        context.heartbeat();
+        await context.sleep(20);
+      }
+    } catch (err) {
+      this.wasCancelled = true;
+      throw err;
+    }
+  }
+}
+
+const hours = (h: number) => new Date(Date.UTC(2026, 10, 24, 2, 0, 0) - h * 3_600_000).toISOString();
+const stampOfIso = (iso: string) => iso.slice(0, 19).replace(/[-:]/g, '').replace('T', '_');
+
+export function backupsFor(service: string, rows: number[]): FakeBackup[] {
+  return rows.map((count, i) => {
+    const takenAt = hours(24 * i);
+    return {
+      file: `${service}_${stampOfIso(takenAt)}.sql.gz`,
+      takenAt,
+      ageHours: 3 + 24 * i,
+      tables: [{ table: 'public.items', rows: count }],
+    };
+  });
+}
+
+function describe(service: string): ServiceDescription {
+  return {
+    service,
+    database: `${service}_db`,
+    databaseContainer: `opareta-postgres-${service}`,
+    appContainers: [`opareta-${service}-1`, `opareta-${service}-2`],
+    healthUrls: [`http://127.0.0.1:3001/${service}/health`],
+    rtoMinutes: 30,
+    rpoHours: 24,
+    sandbox: true,
+  };
+}
+
+export class FakeWorld {
+  readonly calls: ActivityCall[] = [];
+  readonly databases = new Map<string, Map<string, FakeDatabase>>();
+  readonly services = new Map<string, FakeService>();
+  readonly gates: ActivityGate[] = [];
+  /** Services whose restored database fails verifyRestoredDatabase. */
+  readonly failVerification = new Set<string>();
+  /** Backup files whose data makes the apps unhealthy once live. */
+  readonly unhealthyBackups = new Set<string>();
+  /** Backup files whose data makes the apps log database errors once live. */
+  readonly logErrorBackups = new Set<string>();
+  /** Services whose restore fails with RestoreFailed. */
+  readonly failRestore = new Set<string>();
+  restoreSeconds = 12;
+
+  constructor(services: Record<string, number[]> = { argus: [100, 90, 80], hermes: [200, 190, 180] }) {
+    for (const [service, rows] of Object.entries(services)) {
+      const description = describe(service);
+      this.services.set(service, { description, backups: backupsFor(service, rows), appsRunning: true });
+      const live = [{ table: 'public.items', rows: rows[0] + 5 }];
+      this.databases.set(service, new Map([[description.database, { tables: live, origin: 'original' }]]));
+    }
+  }
+
+  gate(activity: keyof DrActivities, matches?: (input: unknown) => boolean): ActivityGate {
+    const gate = new ActivityGate(activity, matches);
+    this.gates.push(gate);
+    return gate;
+  }
+
+  called(name: keyof DrActivities): unknown[] {
+    return this.calls.filter((c) => c.name === name).map((c) => c.input);
+  }
+
+  databaseNames(service: string): string[] {
+    return [...this.dbs(service).keys()].sort();
+  }
+
+  database(service: string, name: string): FakeDatabase | undefined {
+    return this.dbs(service).get(name);
+  }
+
+  live(service: string): FakeDatabase | undefined {
+    return this.dbs(service).get(this.service(service).description.database);
+  }
+
+  service(service: string): FakeService {
+    const found = this.services.get(service);
+    if (!found) throw ApplicationFailure.nonRetryable(`unknown service ${service}`, ErrorType.UnknownService);
+    return found;
+  }
+
+  private dbs(service: string): Map<string, FakeDatabase> {
+    this.service(service);
+    return this.databases.get(service) as Map<string, FakeDatabase>;
+  }
+
+  private containers(service: string): ContainerState[] {
+    const { description, appsRunning } = this.service(service);
+    return description.appContainers.map((name) => ({
+      name,
+      state: appsRunning ? 'running' : 'exited',
+      status: appsRunning ? 'Up 1 second' : 'Exited (0)',
+    }));
+  }
+
+  private backup(service: string, file: string): FakeBackup {
+    const found = this.service(service).backups.find((b) => b.file === file);
+    if (!found) throw ApplicationFailure.nonRetryable(`no backup ${file}`, ErrorType.BackupNotFound);
+    return found;
+  }
+
+  private info(service: string, backup: FakeBackup): BackupInfo {
+    return { service, file: backup.file, sizeBytes: 1000, takenAt: backup.takenAt, ageHours: backup.ageHours };
+  }
+
+  private manifest(service: string, backup: FakeBackup): BackupManifest {
+    return { service, file: backup.file, sizeBytes: 1000, uncompressedBytes: 10_000, tables: backup.tables, roles: [] };
+  }
+
+  /** The DrActivities the test worker registers; each call is recorded, then may be held by a gate. */
+  activities(): DrActivities {
+    const implementations = this.implementations();
+    const recorded = {} as Record<string, (input: unknown) => Promise<unknown>>;
+    for (const [name, implementation] of Object.entries(implementations)) {
+      recorded[name] = async (input: unknown) => {
+        this.calls.push({ name: name as keyof DrActivities, input });
+        const gate = this.gates.find((g) => g.activity === name && g.matches(input));
+        if (gate) {
+          this.gates.splice(this.gates.indexOf(gate), 1);
+          await gate.hold();
+        }
+        return (implementation as (input: unknown) => Promise<unknown>)(input);
+      };
+    }
+    return recorded as unknown as DrActivities;
+  }
+
+  private implementations(): DrActivities {
+    return {
+      describeService: async ({ service }) => this.service(service).description,
+      listServices: async () => [...this.services.keys()],
+      listBackups: async ({ service }) => ({
+        service,
+        backups: this.service(service).backups.map((b) => this.info(service, b)),
+        malformed: [],
+      }),
+      selectBackup: async ({ service, selector }) => {
+        const backups = this.service(service).backups;
+        let found: FakeBackup | undefined;
+        if (selector.kind === 'latest') found = backups[0];
+        if (selector.kind === 'file') found = this.backup(service, selector.file);
+        if (selector.kind === 'before') found = backups.find((b) => b.takenAt < selector.before);
+        if (selector.kind === 'previous') found = backups[backups.findIndex((b) => b.file === selector.file) + 1];
+        if (!found) throw ApplicationFailure.nonRetryable(`no ${selector.kind} backup`, ErrorType.BackupNotFound);
+        return this.info(service, found);
+      },
+      verifyBackup: async ({ service, file }) => {
+        const backup = this.backup(service, file);
+        if (backup.broken) throw ApplicationFailure.nonRetryable(`${file} is broken`, backup.broken);
+        return this.manifest(service, backup);
+      },
+      checkConnectivity: async () => ({ serverVersion: '15.14' }),
+      snapshotDatabase: async ({ service, database }) => {
+        const name = database ?? this.service(service).description.database;
+        const db = this.dbs(service).get(name);
+        return { database: name, exists: Boolean(db), tables: db?.tables ?? [], takenAt: new Date().toISOString() };
+      },
+      terminateBackends: async () => 0,
+      dropDatabase: async ({ service, database }) => {
+        if (database === this.service(service).description.database) {
+          throw ApplicationFailure.nonRetryable(`refusing to drop ${database}`, ErrorType.RefuseLiveDatabase);
+        }
+        this.dbs(service).delete(database);
+      },
+      renameDatabase: async ({ service, from, to }) => {
+        const dbs = this.dbs(service);
+        const db = dbs.get(from);
+        if (!db && dbs.has(to)) return;
+        if (!db) throw ApplicationFailure.nonRetryable(`no database ${from}`);
+        if (dbs.has(to)) throw ApplicationFailure.nonRetryable(`database ${to} exists`);
+        dbs.delete(from);
+        dbs.set(to, db);
+      },
+      databaseExists: async ({ service, database }) => this.dbs(service).has(database),
+      verifyRestoredDatabase: async ({ service, database, expected }) => {
+        const db = this.dbs(service).get(database);
+        const countsMatch = JSON.stringify(db?.tables) === JSON.stringify(expected);
+        const checks = [
+          { name: 'row counts', passed: countsMatch, detail: countsMatch ? 'equal' : 'differ' },
+          { name: 'service checks', passed: !this.failVerification.has(service), detail: 'ledger sums' },
+        ];
+        return { database, passed: checks.every((c) => c.passed), checks };
+      },
+      restoreBackup: async ({ service, file, targetDatabase }) => {
+        if (targetDatabase === this.service(service).description.database) {
+          throw ApplicationFailure.nonRetryable(
+            'refusing to restore over the live database',
+            ErrorType.RefuseLiveDatabase,
+          );
+        }
+        if (this.failRestore.has(service)) {
+          throw ApplicationFailure.nonRetryable('psql exited with 3', ErrorType.RestoreFailed);
+        }
+        const backup = this.backup(service, file);
+        this.dbs(service).set(targetDatabase, { tables: backup.tables, origin: file });
+        return {
+          service,
+          file,
+          targetDatabase,
+          bytesRead: 10_000,
+          tables: backup.tables,
+          seconds: this.restoreSeconds,
+        };
+      },
+      stopApps: async ({ service }) => {
+        this.service(service).appsRunning = false;
+        return this.containers(service);
+      },
+      startApps: async ({ service }) => {
+        this.service(service).appsRunning = true;
+        return this.containers(service);
+      },
+      containerStates: async ({ service }) => this.containers(service),
+      reviewAppLogs: async ({ service }) =>
+        this.service(service).description.appContainers.map((container) => {
+          const bad = this.logErrorBackups.has(this.live(service)?.origin ?? '');
+          return { container, linesRead: 10, errorLines: bad ? ['FATAL: relation "items" does not exist'] : [] };
+        }),
+      waitForHealth: async ({ service }) => {
+        const live = this.live(service);
+        const healthy = this.service(service).appsRunning && !!live && !this.unhealthyBackups.has(live.origin);
+        const { healthUrls } = this.service(service).description;
+        return {
+          healthy,
+          endpoints: healthUrls.map((url) => ({ url, healthy, status: healthy ? 200 : 500 })),
+        };
+      },
+      notify: async () => ({ delivered: true }),
+    };
+  }
+}
