@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { RestoreDatabaseInput } from '../../shared/workflow-types';
+import { restoreDatabase } from '../../workflows';
+import type { FakeWorld } from './support/fake-world';
+import { failureOf, uniqueId, wasCancelled } from './support/outcomes';
+import { useWorkflowTestbed, waitForStep } from './support/workflow-env';
+
+describe('restoreDatabase cancelled at each step', () => {
+  const bed = useWorkflowTestbed('restore-cancel');
+
+  function start(input: RestoreDatabaseInput) {
+    return bed.env.client.workflow.start(restoreDatabase, {
+      taskQueue: bed.taskQueue,
+      workflowId: uniqueId(`restore-${input.service}`),
+      args: [input],
+    });
+  }
+
+  function expectLiveUntouched(world: FakeWorld): void {
+    expect(world.live('argus')?.origin).toBe('original');
+    expect(world.databaseNames('argus')).toEqual(['argus_db']);
+    expect(world.service('argus').appsRunning).toBe(true);
+  }
+
+  /** The lock is released after a cancel: the next restore of the service runs. */
+  async function expectServiceUnlocked(): Promise<void> {
+    bed.reset();
+    expect((await (await start({ service: 'argus' })).result()).outcome).toBe('restored');
+  }
+
+  it('before the restore (while verifying the backup): nothing to undo, nothing touched', async () => {
+    const world = bed.reset();
+    const gate = world.gate('verifyBackup');
+    const handle = await start({ service: 'argus' });
+    await gate.entered;
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expect(world.called('restoreBackup')).toEqual([]);
+    expectLiveUntouched(world);
+    await expectServiceUnlocked();
+  });
+
+  it('during the restore: waits for the restore to stop, then drops the side database', async () => {
+    const world = bed.reset();
+    const gate = world.gate('restoreBackup');
+    const handle = await start({ service: 'argus' });
+    await gate.entered;
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expect(gate.wasCancelled).toBe(true);
+    const side = (world.called('restoreBackup')[0] as { targetDatabase: string }).targetDatabase;
+    expect(world.called('dropDatabase')).toEqual([{ service: 'argus', database: side }]);
+    expect(world.called('stopApps')).toEqual([]);
+    expectLiveUntouched(world);
+    await expectServiceUnlocked();
+  });
+
+  it('while waiting for approval: drops the side database', async () => {
+    const world = bed.reset();
+    const handle = await start({ service: 'argus', requireApproval: true });
+    await waitForStep(handle, 'awaiting-approval');
+    expect(world.databaseNames('argus')).toHaveLength(2);
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expect(world.called('stopApps')).toEqual([]);
+    expectLiveUntouched(world);
+  });
+
+  it('during the swap: finishes the swap, then swaps back, never leaving it half done', async () => {
+    const world = bed.reset();
+    // Hold the first rename (live -> pre_restore) while the cancel arrives.
+    const gate = world.gate('renameDatabase');
+    const handle = await start({ service: 'argus' });
+    await gate.entered;
+    await handle.cancel();
+    gate.release();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expect(gate.wasCancelled).toBe(false);
+    const renames = world.called('renameDatabase') as { from: string; to: string }[];
+    // Both renames of the swap happened, then the two of the swap back.
+    expect(renames.map((r) => `${r.from}>${r.to}`)).toEqual([
+      expect.stringMatching(/^argus_db>argus_db_pre_restore_\d{14}$/),
+      expect.stringMatching(/^argus_db_restore_\d{14}>argus_db$/),
+      expect.stringMatching(/^argus_db>argus_db_failed_restore_\d{14}$/),
+      expect.stringMatching(/^argus_db_pre_restore_\d{14}>argus_db$/),
+    ]);
+    expectLiveUntouched(world);
+    await expectServiceUnlocked();
+  });
+
+  it('during the health check after the swap: swaps back', async () => {
+    const world = bed.reset();
+    const gate = world.gate('waitForHealth');
+    const handle = await start({ service: 'argus' });
+    await gate.entered;
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expectLiveUntouched(world);
+  });
+
+  it('in-place mode during the restore: restarts the apps it stopped', async () => {
+    const world = bed.reset();
+    const gate = world.gate('restoreBackup');
+    const handle = await start({ service: 'argus', mode: 'in-place' });
+    await gate.entered;
+    expect(world.service('argus').appsRunning).toBe(false);
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expectLiveUntouched(world);
+  });
+});
