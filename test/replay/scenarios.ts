@@ -1,0 +1,113 @@
+/**
+ * One run of each workflow type (and the interesting branches) against the fake world. The recorder commits
+ * their histories as fixtures; the replay test runs them again and replays both.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { serviceLockWorkflowId } from '../../shared/workflow-types';
+import { approveSignal } from '../../workflows/definitions';
+import { FakeWorld } from '../workflows/support/fake-world';
+import { waitForStep } from '../workflows/support/test-server';
+
+export interface Scenario {
+  name: string;
+  workflowType: string;
+  input: Record<string, unknown>;
+  arrange?: (world: FakeWorld) => void;
+  interact?: (handle: WorkflowHandle) => Promise<void>;
+  /** Child workflow IDs whose histories are worth keeping too. */
+  children?: (workflowId: string) => string[];
+}
+
+export const scenarios: Scenario[] = [
+  { name: 'ping', workflowType: 'ping', input: {} },
+  {
+    name: 'restore-database-swap',
+    workflowType: 'restoreDatabase',
+    input: { service: 'argus' },
+    children: () => [serviceLockWorkflowId('argus')],
+  },
+  {
+    name: 'restore-database-approved',
+    workflowType: 'restoreDatabase',
+    input: { service: 'hermes', requireApproval: true },
+    interact: async (handle) => {
+      await waitForStep(handle, 'awaiting-approval');
+      await handle.signal(approveSignal, { by: 'replay-recorder' });
+    },
+  },
+  {
+    name: 'restore-database-rolled-back',
+    workflowType: 'restoreDatabase',
+    input: { service: 'argus' },
+    arrange: (world) => world.unhealthyBackups.add(world.service('argus').backups[0].file),
+  },
+  {
+    name: 'restore-database-in-place-fallback',
+    workflowType: 'restoreDatabase',
+    input: { service: 'hermes', mode: 'in-place' },
+    arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
+  },
+  { name: 'full-system-restore', workflowType: 'fullSystemRestore', input: {} },
+  {
+    name: 'full-system-restore-verification-failed',
+    workflowType: 'fullSystemRestore',
+    input: {},
+    arrange: (world) => world.failVerification.add('hermes'),
+  },
+  {
+    name: 'restore-drill',
+    workflowType: 'restoreDrill',
+    input: {},
+    arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
+    children: (workflowId) => [`${workflowId}-argus`, `${workflowId}-hermes`],
+  },
+];
+
+export interface RecordedHistory {
+  /** Also the fixture's file name: replay needs the original ID, which child workflow IDs derive from. */
+  workflowId: string;
+  history: temporal.api.history.v1.IHistory;
+}
+
+/** Runs a scenario to completion and returns its history and its children's. */
+export async function runScenario(
+  client: Client,
+  taskQueue: string,
+  scenario: Scenario,
+  resetWorld: (world: FakeWorld) => void,
+): Promise<RecordedHistory[]> {
+  const world = new FakeWorld();
+  scenario.arrange?.(world);
+  resetWorld(world);
+  const workflowId = `replay-${scenario.name}`;
+  const handle = await client.workflow.start(scenario.workflowType, {
+    taskQueue,
+    workflowId,
+    args: [scenario.input],
+  });
+  await scenario.interact?.(handle);
+  await handle.result();
+  const ids = [workflowId, ...(scenario.children?.(workflowId) ?? [])];
+  return Promise.all(
+    ids.map(async (id) => ({
+      workflowId: id,
+      history: await client.workflow.getHandle(id).fetchHistory(),
+    })),
+  );
+}
+
+const { History } = temporal.api.history.v1;
+
+/**
+ * History as protobuf JSON (enum names, base64 payloads, 64-bit numbers as strings). The SDK's
+ * historyToJSON trips over two copies of protobufjs in node_modules, so fixtures use protobufjs' own form.
+ */
+export function historyToFixture(history: temporal.api.history.v1.IHistory): string {
+  const object = History.toObject(History.fromObject(history), { longs: String, enums: String, bytes: String });
+  return JSON.stringify(object, null, 1);
+}
+
+export function historyFromFixture(json: string): temporal.api.history.v1.History {
+  return History.fromObject(JSON.parse(json) as Record<string, unknown>);
+}
