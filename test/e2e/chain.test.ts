@@ -19,7 +19,7 @@ describe('client → Temporal dev server → worker → activity → Docker/Post
       'json',
     ]);
     const { result, status } = JSON.parse(stdout) as { status: string; result: unknown };
-    expect(status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
+    expect(status).toBe('COMPLETED');
     const services = JSON.stringify(result);
     // Each service answered SELECT 1 from its real sandbox PostgreSQL 15 container.
     expect(services).toContain('argus_db');

@@ -4,8 +4,8 @@ import { backupFileName, backupService, execOrThrow, generateData } from '../../
 import { settings } from '../../shared/settings';
 import { loadTopology } from '../../shared/topology';
 
-/** Hermes data at this scale makes a plain dump of about 230 MB: a restore of several seconds here. */
-const SCALE = 80;
+/** Hermes data at this scale makes a plain dump of about 115 MB: a restore of several seconds here. */
+const SCALE = 40;
 const STAMP = new Date('2020-01-01T00:00:00Z');
 const SOURCE_DATABASE = 'e2e_big_hermes_source';
 

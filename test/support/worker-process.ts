@@ -14,7 +14,9 @@ export async function startWorkerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
 ): Promise<WorkerProcess> {
-  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'worker', 'main.ts')], {
+  // node with tsx's loader, not the tsx CLI: the CLI runs the worker in a child process of its own, so a
+  // SIGKILL sent to it would leave the real worker running.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
