@@ -8,6 +8,8 @@ export interface ScaleMeasurement {
   gzipBytes: number;
   generateSeconds: number;
   backupSeconds: number;
+  /** Worker processes that died while this restore ran (0 unless something stopped the worker from outside). */
+  workerRestarts: number;
   result: FullSystemRestoreResult;
 }
 
