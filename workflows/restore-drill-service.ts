@@ -19,7 +19,7 @@ const drillServiceInputSchema = z
     /** "latest", a generation YYYYMMDD_HHMMSS or a file name. */
     backup: z.string().min(1).default('latest'),
     /** Names the scratch database; the parent passes one stamp for all its services. */
-    stamp: z.string().regex(/^\d{14}$/),
+    stamp: z.string().regex(/^\d{14}(_[0-9a-z]{1,8})?$/),
     timeoutMinutes: z.number().positive().default(120),
   })
   .strict();

@@ -19,7 +19,7 @@ import { emptyDrillReport } from './drill/drill-service';
 import { failureMessage } from './failures';
 import { ProgressTracker } from './progress';
 import { restoreDrillService } from './restore-drill-service';
-import { secondsBetween, stampOf } from './time';
+import { runStamp, secondsBetween } from './time';
 import { parseInput } from './validate';
 
 /**
@@ -30,7 +30,7 @@ import { parseInput } from './validate';
 export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDrillResult> {
   const request = parseInput('restoreDrill', restoreDrillInputSchema, input);
   const startedMs = Date.now();
-  const stamp = stampOf(startedMs);
+  const stamp = runStamp(startedMs);
   const progress = new ProgressTracker();
   const services = [...new Set(request.services ?? (await quick.listServices()))];
   upsertSearchAttributes([

@@ -1,8 +1,17 @@
 /** Workflow time helpers: Date inside a workflow is the deterministic workflow clock. */
+import { workflowInfo } from '@temporalio/workflow';
 
 /** YYYYMMDDHHMMSS in UTC, used to name side, pre-restore and scratch databases. */
 export function stampOf(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/**
+ * Names this run's side, pre-restore and scratch databases: the start time an SRE can read, plus a piece of
+ * the run ID so two runs started in the same second never share a name (pre_restore databases are kept).
+ */
+export function runStamp(ms: number): string {
+  return `${stampOf(ms)}_${workflowInfo().runId.replace(/-/g, '').slice(0, 6)}`;
 }
 
 export function secondsBetween(fromMs: number, toMs: number): number {

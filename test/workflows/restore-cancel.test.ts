@@ -83,10 +83,10 @@ describe('restoreDatabase cancelled at each step', () => {
     const renames = world.called('renameDatabase') as { from: string; to: string }[];
     // Both renames of the swap happened, then the two of the swap back.
     expect(renames.map((r) => `${r.from}>${r.to}`)).toEqual([
-      expect.stringMatching(/^argus_db>argus_db_pre_restore_\d{14}$/),
-      expect.stringMatching(/^argus_db_restore_\d{14}>argus_db$/),
-      expect.stringMatching(/^argus_db>argus_db_failed_restore_\d{14}$/),
-      expect.stringMatching(/^argus_db_pre_restore_\d{14}>argus_db$/),
+      expect.stringMatching(/^argus_db>argus_db_pre_restore_\d{14}_[0-9a-f]{6}$/),
+      expect.stringMatching(/^argus_db_restore_\d{14}_[0-9a-f]{6}>argus_db$/),
+      expect.stringMatching(/^argus_db>argus_db_failed_restore_\d{14}_[0-9a-f]{6}$/),
+      expect.stringMatching(/^argus_db_pre_restore_\d{14}_[0-9a-f]{6}>argus_db$/),
     ]);
     expectLiveUntouched(world);
     await expectServiceUnlocked();

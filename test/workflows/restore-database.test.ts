@@ -43,7 +43,7 @@ describe('restoreDatabase decisions', () => {
     expect(world.live('argus')?.origin).toBe('argus_20261124_020000.sql.gz');
     expect(world.databaseNames('argus')).toEqual(['argus_db', result.databases.preRestore]);
     expect(world.database('argus', result.databases.preRestore)?.origin).toBe('original');
-    expect(result.databases.side).toMatch(/^argus_db_restore_\d{14}$/);
+    expect(result.databases.side).toMatch(/^argus_db_restore_\d{14}_[0-9a-f]{6}$/);
     expect(world.service('argus').appsRunning).toBe(true);
     expect(result.expectedLoss).toEqual([{ table: 'public.items', liveRows: 105, backupRows: 100, difference: -5 }]);
     expect(result.containers.map((c) => c.state)).toEqual(['running', 'running']);

@@ -41,7 +41,7 @@ describe('restoreDrill decisions', () => {
       ['argus', true, 'argus_20261124_020000.sql.gz', true, true, true],
       ['hermes', true, 'hermes_20261124_020000.sql.gz', true, true, true],
     ]);
-    expect(result.services[0].scratchDatabase).toMatch(/^argus_db_drill_\d{14}$/);
+    expect(result.services[0].scratchDatabase).toMatch(/^argus_db_drill_\d{14}_[0-9a-f]{6}$/);
     expect(world.called('dropDatabase')).toHaveLength(2);
     expectNothingLeftOrTouched(world);
 

@@ -13,7 +13,7 @@ import { failureMessage } from '../failures';
 import { ProgressTracker } from '../progress';
 import { Compensations } from '../saga';
 import { acquireServiceLocks, releaseServiceLocks } from '../service-lock';
-import { secondsBetween, stampOf } from '../time';
+import { runStamp, secondsBetween } from '../time';
 import {
   planService,
   restoreIntoDatabase,
@@ -55,7 +55,7 @@ export interface RestoreRun {
  */
 export class RestoreEngine {
   private readonly startedMs = Date.now();
-  private readonly stamp = stampOf(this.startedMs);
+  private readonly stamp = runStamp(this.startedMs);
   private readonly progress = new ProgressTracker();
   private readonly gate = new ApprovalGate();
   private readonly saga = new Compensations();
@@ -145,7 +145,6 @@ export class RestoreEngine {
     // Healthy on the restored data: from here a cancel request no longer reverts the restore.
     return CancellationScope.nonCancellable(async () => {
       for (const plan of this.plans) this.report(plan.service).swapped = true;
-      await this.recordContainers();
       return this.finish('restored', `restored ${this.plans.map((p) => p.chosen.backup.file).join(', ')}`);
     });
   }
@@ -201,9 +200,14 @@ export class RestoreEngine {
     await this.saga.compensate();
   }
 
+  /** The containers as `docker compose ps` shows them, whatever the outcome; best effort. */
   private async recordContainers(): Promise<void> {
-    for (const plan of this.plans) {
-      this.report(plan.service).containers = await quick.containerStates({ service: plan.service });
+    for (const service of this.services) {
+      try {
+        this.report(service).containers = await quick.containerStates({ service });
+      } catch {
+        // The result still tells what happened; the container list is a courtesy.
+      }
     }
   }
 
@@ -232,6 +236,7 @@ export class RestoreEngine {
     upsertSearchAttributes([{ key: OparetaOutcome, value: outcome }]);
     upsertMemo({ outcome, detail });
     if (outcome !== 'dry-run') {
+      await CancellationScope.nonCancellable(() => this.recordContainers());
       await CancellationScope.nonCancellable(() =>
         notifySafely({
           kind: 'restore-outcome',
