@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -6,17 +7,17 @@ import { loadTopology } from '../shared/topology';
 
 /**
  * One restore through the real activity code path, alone in its process so its peak RSS can be measured.
- * argv: config file, service, backup file, target database. Prints one JSON line.
+ * argv: config file, service, backup file, target database, result file (JSON written there).
  */
 async function main(): Promise<void> {
-  const [configFile, service, file, targetDatabase] = process.argv.slice(2);
+  const [configFile, service, file, targetDatabase, resultFile] = process.argv.slice(2);
   const activities = createActivities({ topology: loadTopology(configFile) });
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('WARN') });
   const started = process.hrtime.bigint();
   const result: RestoreResult = await env.run(() => activities.restoreBackup({ service, file, targetDatabase }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(JSON.stringify({ seconds, maxRssMb, tables: result.tables }));
+  writeFileSync(resultFile, JSON.stringify({ seconds, maxRssMb, tables: result.tables }));
 }
 
 main().catch((err: unknown) => {

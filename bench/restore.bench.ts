@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scanBackupFile } from '../activities/backup-integrity';
 import type { TableCount } from '../shared/activity-contract';
@@ -44,15 +44,12 @@ async function makeDump(pg: PostgresContainer, file: string): Promise<void> {
   await rename(`${file}.partial`, file);
 }
 
-function run(command: string, args: string[]): Promise<string> {
+/** Waits for the process to exit, not for its pipes to close: helpers it spawned may hold them open. */
+function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
+    const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}: ${err}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
   });
 }
 
@@ -72,23 +69,19 @@ async function rawRestore(pg: PostgresContainer, file: string, database: string)
     { stdio: [gunzip.stdout, 'ignore', 'inherit'] },
   );
   const [gunzipCode, psqlCode] = await Promise.all(
-    [gunzip, psql].map((child) => new Promise<number | null>((resolve) => child.on('close', resolve))),
+    // 'exit', not 'close': gunzip's stdout also stays open in this process, unread, and would never close.
+    [gunzip, psql].map((child) => new Promise<number | null>((resolve) => child.on('exit', resolve))),
   );
   if (gunzipCode !== 0 || psqlCode !== 0) throw new Error(`raw restore failed: gunzip ${gunzipCode}, psql ${psqlCode}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 async function activityRestore(configFile: string, database: string, expected: TableCount[]) {
-  const out = await run(process.execPath, [
-    '--import',
-    'tsx',
-    path.join(__dirname, 'restore-child.ts'),
-    configFile,
-    SERVICE,
-    FILE,
-    database,
-  ]);
-  const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
+  const resultFile = path.join(benchDir, 'child-result.json');
+  await rm(resultFile, { force: true });
+  const child = path.join(__dirname, 'restore-child.ts');
+  await run(process.execPath, ['--import', 'tsx', child, configFile, SERVICE, FILE, database, resultFile]);
+  const result = JSON.parse(await readFile(resultFile, 'utf8')) as {
     seconds: number;
     maxRssMb: number;
     tables: TableCount[];
