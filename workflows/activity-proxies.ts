@@ -18,9 +18,10 @@ export const quick = proxyActivities<DrActivities>({ startToCloseTimeout: '2 min
 /** Stopping and starting app containers: `docker stop` may wait for a slow SIGTERM. */
 export const apps = proxyActivities<DrActivities>({ startToCloseTimeout: '3 minutes', retry: quickRetry });
 
-/** Reads the whole gzip stream of a backup. */
+/** Reads the whole gzip stream of a backup, heartbeating every 16 MB read: a lost worker shows in minutes. */
 export const backupCheck = proxyActivities<DrActivities>({
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
   retry: { ...quickRetry, maximumAttempts: 3 },
 });
 
