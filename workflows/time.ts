@@ -9,9 +9,10 @@ export function stampOf(ms: number): string {
 /**
  * Names this run's side, pre-restore and scratch databases: the start time an SRE can read, plus a piece of
  * the run ID so two runs started in the same second never share a name (pre_restore databases are kept).
+ * The end of the ID: run IDs may be UUIDv7, whose leading characters are a timestamp.
  */
 export function runStamp(ms: number): string {
-  return `${stampOf(ms)}_${workflowInfo().runId.replace(/-/g, '').slice(0, 6)}`;
+  return `${stampOf(ms)}_${workflowInfo().runId.replace(/-/g, '').slice(-6)}`;
 }
 
 export function secondsBetween(fromMs: number, toMs: number): number {
