@@ -64,8 +64,10 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   await recreateDatabase(deps.postgres, config, targetDatabase);
   log.info('restore started', { service, file, targetDatabase, via: request.via ?? 'container', sizeBytes });
 
-  const heartbeat = setInterval(() => context.heartbeat(progress.snapshot()), HEARTBEAT_INTERVAL_MS);
-  context.heartbeat(progress.snapshot());
+  // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.
+  const beat = () => context.heartbeat({ service, file, ...progress.snapshot() });
+  const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  beat();
   const roles = new RestoreRoleCreator(deps.postgres, config);
   const stopStreaming = new AbortController();
   const signal = AbortSignal.any([context.cancellationSignal, stopStreaming.signal]);
