@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FullSystemRestoreInput } from '../../shared/workflow-types';
 import { approveSignal } from '../../workflows/definitions';
-import { fullSystemRestore } from '../../workflows';
-import { applicationFailure, failureOf, uniqueId } from './support/outcomes';
+import { fullSystemRestore, restoreDatabase } from '../../workflows';
+import { applicationFailure, failureOf, uniqueId, wasCancelled } from './support/outcomes';
 import { useWorkflowTestbed, waitForStep } from './support/workflow-env';
 
 describe('fullSystemRestore decisions', () => {
@@ -110,6 +110,42 @@ describe('fullSystemRestore decisions', () => {
 
     expect(result.services.map((s) => s.service)).toEqual(['hermes']);
     expect(world.live('argus')?.origin).toBe('original');
+  });
+
+  it('is refused while a restore of one of its services runs', async () => {
+    const world = bed.reset();
+    const gate = world.gate('restoreBackup');
+    const single = await bed.env.client.workflow.start(restoreDatabase, {
+      taskQueue: bed.taskQueue,
+      workflowId: uniqueId('restore-hermes'),
+      args: [{ service: 'hermes' }],
+    });
+    await gate.entered;
+
+    const failure = await failureOf(await start({}));
+    expect(applicationFailure(failure)?.type).toBe('RestoreAlreadyRunning');
+    expect(applicationFailure(failure)?.message).toContain('hermes');
+    gate.release();
+    expect((await single.result()).outcome).toBe('restored');
+    // The full restore took argus's lock before it found hermes's taken, and gave it back.
+    expect((await (await start({ services: ['argus'] })).result()).outcome).toBe('restored');
+  });
+
+  it('drops both side databases when cancelled during the restores', async () => {
+    const world = bed.reset();
+    const gates = ['argus', 'hermes'].map((service) =>
+      world.gate('restoreBackup', (input) => (input as { service: string }).service === service),
+    );
+    const handle = await start({});
+    await Promise.all(gates.map((g) => g.entered));
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    for (const service of ['argus', 'hermes']) {
+      expect(world.databaseNames(service)).toEqual([`${service}_db`]);
+      expect(world.live(service)?.origin).toBe('original');
+    }
+    expect(world.called('stopApps')).toEqual([]);
   });
 
   it('rejects a malformed timestamp naming the field', async () => {
