@@ -56,3 +56,9 @@ export const notifications = proxyActivities<DrActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { ...quickRetry, maximumAttempts: 3 },
 });
+
+/** Reads for the result only (container states): never worth holding up a finished restore. */
+export const courtesy = proxyActivities<DrActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...quickRetry, maximumAttempts: 2 },
+});

@@ -6,7 +6,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ApprovalRecord, RestoreMode, RestoreOutcome, ServiceRestoreReport } from '../../shared/workflow-types';
-import { apps, notifications, quick } from '../activity-proxies';
+import { apps, courtesy, notifications } from '../activity-proxies';
 import { ApprovalGate } from '../approval';
 import { OparetaBackup, OparetaKind, OparetaOutcome, OparetaService, type WorkflowKind } from '../definitions';
 import { failureMessage } from '../failures';
@@ -204,7 +204,7 @@ export class RestoreEngine {
   private async recordContainers(): Promise<void> {
     for (const service of this.services) {
       try {
-        this.report(service).containers = await quick.containerStates({ service });
+        this.report(service).containers = await courtesy.containerStates({ service });
       } catch {
         // The result still tells what happened; the container list is a courtesy.
       }
