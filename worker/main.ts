@@ -24,6 +24,8 @@ async function main(): Promise<void> {
         activity: [activityMetricsInterceptor],
         workflowModules: [require.resolve('./metrics/workflow-metrics')],
       },
+      // Restore progress reaches the server (and `opareta-dr status`) every few seconds, not every 48 s.
+      maxHeartbeatThrottleInterval: '3s',
       // A restore in flight gets time to notice the shutdown and clean up its side database.
       shutdownGraceTime: '20s',
     });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { action } from '../action';
-import { emit, type OutputOptions } from '../output';
+import { emit, ExitCode, type OutputOptions } from '../output';
 import { readLiveProgress } from '../live-progress';
 import { renderProgress } from '../progress-bar';
+import { StatusScreen } from '../status-screen';
 import { withClient, workflowUiUrl } from '../temporal';
 import { printOutcome } from './outcome';
 
@@ -49,21 +50,25 @@ export function registerControlCommands(program: Command): void {
       action(async (workflowId: string, o: { watch?: boolean; interval: string } & OutputOptions) => {
         await withClient(async (client) => {
           const handle = client.workflow.getHandle(workflowId);
+          const screen = new StatusScreen(Boolean(o.watch && !o.json && process.stdout.isTTY));
           for (;;) {
             const description = await handle.describe();
             const running = description.status.name === 'RUNNING';
-            const progress = running ? await readLiveProgress(handle) : undefined;
-            const snapshot = { workflowId, type: description.type, status: description.status.name, progress };
-            if (o.json) process.stdout.write(JSON.stringify(snapshot) + '\n');
-            else {
-              process.stdout.write(
-                `${workflowId} (${description.type}) ${description.status.name}  ${workflowUiUrl(workflowId)}\n`,
-              );
-              if (progress) process.stdout.write(renderProgress(progress) + '\n');
+            const progress = running ? await readLiveProgress(client, handle) : undefined;
+            if (o.json) {
+              const snapshot = { workflowId, type: description.type, status: description.status.name, progress };
+              process.stdout.write(JSON.stringify(snapshot) + '\n');
+            } else {
+              const header = `${workflowId} (${description.type}) ${description.status.name}  ${workflowUiUrl(workflowId)}`;
+              screen.show([header, ...(progress ? [renderProgress(progress)] : [])].join('\n'));
             }
             if (!running) {
-              if (description.status.name === 'COMPLETED')
+              if (description.status.name === 'COMPLETED') {
                 printOutcome(o, description.type, workflowId, await handle.result());
+              } else {
+                process.stderr.write(`opareta-dr: ${workflowId} ended ${description.status.name}\n`);
+                process.exitCode = ExitCode.failed;
+              }
               return;
             }
             if (!o.watch) return;
