@@ -3,7 +3,6 @@
  * only. It keeps databases (tables and where their data came from), app container states and backups, and
  * records every activity call so a test can assert what the workflow did and did not touch.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   BackupInfo,
@@ -14,6 +13,9 @@ import type {
   TableCount,
 } from '../../../shared/activity-contract';
 import { ErrorType, type ErrorTypeName } from '../../../shared/errors';
+import { ActivityGate } from './activity-gate';
+
+export { ActivityGate };
 
 export interface FakeBackup {
   file: string;
@@ -39,40 +41,6 @@ export interface FakeService {
 export interface ActivityCall {
   name: keyof DrActivities;
   input: unknown;
-}
-
-/** Makes an activity wait inside the worker until the test releases it or the activity is cancelled. */
-export class ActivityGate {
-  private releaseGate!: () => void;
-  private enteredGate!: () => void;
-  readonly released = new Promise<void>((resolve) => (this.releaseGate = resolve));
-  readonly entered = new Promise<void>((resolve) => (this.enteredGate = resolve));
-  wasCancelled = false;
-
-  constructor(
-    readonly activity: keyof DrActivities,
-    readonly matches: (input: unknown) => boolean = () => true,
-  ) {}
-
-  release(): void {
-    this.releaseGate();
-  }
-
-  async hold(): Promise<void> {
-    this.enteredGate();
-    let released = false;
-    void this.released.then(() => (released = true));
-    const context = Context.current();
-    try {
-      while (!released) {
-        context.heartbeat();
-        await context.sleep(20);
-      }
-    } catch (err) {
-      this.wasCancelled = true;
-      throw err;
-    }
-  }
 }
 
 const hours = (h: number) => new Date(Date.UTC(2026, 10, 24, 2, 0, 0) - h * 3_600_000).toISOString();
