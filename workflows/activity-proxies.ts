@@ -27,12 +27,12 @@ export const backupCheck = proxyActivities<DrActivities>({
 
 /**
  * The restore streams the whole dump: long, so it heartbeats its progress and a lost worker is noticed
- * within a minute. The workflow waits for the cancellation to finish so the side database is dropped
+ * within 30 seconds. The workflow waits for the cancellation to finish so the side database is dropped
  * after psql has stopped writing to it, not before.
  */
 export const restore = proxyActivities<DrActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '60 seconds',
+  heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });

@@ -49,13 +49,29 @@ describe('fullSystemRestore decisions', () => {
     expect(result.timeSkewHours).toBe(0);
   });
 
+  it('takes the backup of a generation that a nightly job named a few minutes after the timestamp', async () => {
+    const world = bed.reset();
+    const hermes = world.service('hermes').backups[1];
+    hermes.file = 'hermes_20261123_020412.sql.gz';
+    hermes.takenAt = '2026-11-23T02:04:12.000Z';
+    const result = await (await start({ timestamp: '20261123_020000' })).result();
+
+    expect(result.services.map((s) => s.backup?.file)).toEqual([
+      'argus_20261123_020000.sql.gz',
+      'hermes_20261123_020412.sql.gz',
+    ]);
+    expect(result.timeSkewHours).toBeCloseTo(0.07, 2);
+  });
+
   it('fails without touching anything when a service has no backup of that generation', async () => {
     const world = bed.reset();
     world.service('hermes').backups.splice(1, 1);
     const failure = await failureOf(await start({ timestamp: '20261123_020000' }));
 
     expect(applicationFailure(failure)?.type).toBe('BackupNotFound');
-    expect(applicationFailure(failure)?.message).toContain('hermes has no backup taken at 20261123_020000');
+    expect(applicationFailure(failure)?.message).toContain(
+      'hermes has no backup taken within 30 minutes of 20261123_020000',
+    );
     expect(world.called('restoreBackup')).toEqual([]);
   });
 

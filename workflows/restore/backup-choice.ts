@@ -14,6 +14,22 @@ export interface VerifiedBackup {
   broken: BrokenBackup[];
 }
 
+/**
+ * A nightly job dumps the services one after the other, so one generation's file names can differ by the
+ * minutes a dump takes: a generation timestamp picks each service's backup closest to it within this window.
+ */
+const GENERATION_WINDOW_MINUTES = 30;
+
+function closestWithinWindow(backups: BackupInfo[], wantedMs: number): BackupInfo | undefined {
+  let best: BackupInfo | undefined;
+  for (const backup of backups) {
+    const distance = Math.abs(Date.parse(backup.takenAt) - wantedMs);
+    if (distance > GENERATION_WINDOW_MINUTES * 60_000) continue;
+    if (!best || distance < Math.abs(Date.parse(best.takenAt) - wantedMs)) best = backup;
+  }
+  return best;
+}
+
 /** How many older generations a broken latest/before backup may fall back through. */
 const MAX_FALLBACKS = 2;
 
@@ -49,10 +65,10 @@ async function resolveChoice(service: string, choice: BackupChoice): Promise<Bac
     case 'timestamp': {
       const wanted = generationTimeMs(choice.timestamp);
       const catalog = await quick.listBackups({ service });
-      const match = catalog.backups.find((b) => Date.parse(b.takenAt) === wanted);
+      const match = closestWithinWindow(catalog.backups, wanted);
       if (!match) {
         throw ApplicationFailure.create({
-          message: `${service} has no backup taken at ${choice.timestamp}`,
+          message: `${service} has no backup taken within ${GENERATION_WINDOW_MINUTES} minutes of ${choice.timestamp}`,
           type: ErrorType.BackupNotFound,
           nonRetryable: true,
         });
