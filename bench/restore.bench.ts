@@ -19,7 +19,8 @@ import {
  * The restore activity against the raw `gunzip -c FILE | docker exec -i C psql` pipeline, alternating, on a dump of
  * at least 1 GB of SQL generated server-side. Last line: `restore overhead ratio=<x.xx> peak_rss_mb=<n>`.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Rounds of each; the order flips every round so drift in the machine's load hits both sides alike. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_500_000);
 const MIN_SQL_BYTES = 1024 ** 3;
 const SERVICE = 'bench';
@@ -145,17 +146,24 @@ async function main(): Promise<void> {
     const raw: number[] = [];
     const activity: number[] = [];
     let peakRssMb = 0;
-    for (let round = 1; round <= ROUNDS; round++) {
-      const a = await activityRestore(configFile, 'bench_activity', manifest.tables);
-      activity.push(a.seconds);
-      peakRssMb = Math.max(peakRssMb, a.maxRssMb);
+    const runActivity = async () => {
+      const result = await activityRestore(configFile, 'bench_activity', manifest.tables);
       await query(pg, 'DROP DATABASE bench_activity', 'postgres');
-      const r = await rawRestore(pg, file, 'bench_raw');
-      raw.push(r);
+      activity.push(result.seconds);
+      peakRssMb = Math.max(peakRssMb, result.maxRssMb);
+      return `activity ${result.seconds.toFixed(2)} s (max RSS ${result.maxRssMb} MB)`;
+    };
+    const runRaw = async () => {
+      const seconds = await rawRestore(pg, file, 'bench_raw');
       await query(pg, 'DROP DATABASE bench_raw', 'postgres');
-      console.log(
-        `round ${round}: activity ${a.seconds.toFixed(2)} s (max RSS ${a.maxRssMb} MB), raw ${r.toFixed(2)} s`,
-      );
+      raw.push(seconds);
+      return `raw ${seconds.toFixed(2)} s`;
+    };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? [runActivity, runRaw] : [runRaw, runActivity];
+      const lines: string[] = [];
+      for (const step of order) lines.push(await step());
+      console.log(`round ${round}: ${lines.join(', ')}`);
     }
     const ratio = median(activity) / median(raw);
     console.log(`median wall: activity ${median(activity).toFixed(2)} s, raw ${median(raw).toFixed(2)} s`);
