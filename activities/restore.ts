@@ -29,6 +29,7 @@ import {
   type PostgresAccess,
 } from './postgres';
 import { startContainerPsql, startHostPsql, type PsqlProcess } from './psql-process';
+import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
 import { RestoreRoleCreator } from './restore-roles';
 
@@ -65,7 +66,12 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   log.info('restore started', { service, file, targetDatabase, via: request.via ?? 'container', sizeBytes });
 
   // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.
-  const beat = () => context.heartbeat({ service, file, ...progress.snapshot() });
+  const signalProgress = createProgressSignaller(context);
+  const beat = () => {
+    const update = { service, file, ...progress.snapshot() };
+    context.heartbeat(update);
+    signalProgress(update);
+  };
   const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
   beat();
   const roles = new RestoreRoleCreator(deps.postgres, config);

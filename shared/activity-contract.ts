@@ -69,6 +69,14 @@ export interface RestoreProgress {
   etaSeconds?: number;
 }
 
+/** The signal a running restore sends to its workflow (see workflows/definitions.ts). */
+export const RESTORE_PROGRESS_SIGNAL = 'restoreProgress';
+
+export interface RestoreProgressUpdate extends RestoreProgress {
+  service: string;
+  file: string;
+}
+
 export interface CheckResult {
   name: string;
   passed: boolean;

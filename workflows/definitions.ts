@@ -4,6 +4,7 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { RESTORE_PROGRESS_SIGNAL, type RestoreProgressUpdate } from '../shared/activity-contract';
 import type { ApprovalDecision, SwapPreview, WorkflowProgress } from '../shared/workflow-types';
 
 /** The current step, the plan and per-service progress. Byte progress inside a running restore is in the
@@ -14,6 +15,8 @@ export const swapPreviewQuery = defineQuery<SwapPreview>('swapPreview');
 
 export const approveSignal = defineSignal<[ApprovalDecision?]>('approve');
 export const rejectSignal = defineSignal<[ApprovalDecision?]>('reject');
+/** Sent by the restore activity to its own workflow every few seconds, so `progress` carries live bytes and ETA. */
+export const restoreProgressSignal = defineSignal<[RestoreProgressUpdate]>(RESTORE_PROGRESS_SIGNAL);
 
 // Plain keywords, as scripts/temporal-dev.sh registers them: a list value in a Keyword attribute is rejected
 // and blocks the workflow. Each service's drill is a child of its own, so OparetaService='hermes' finds it.

@@ -1,11 +1,12 @@
 import { setHandler } from '@temporalio/workflow';
 import type { RowCountDifference, ServiceProgress, WorkflowProgress } from '../shared/workflow-types';
-import { progressQuery, swapPreviewQuery } from './definitions';
+import type { RestoreProgressUpdate } from '../shared/activity-contract';
+import { progressQuery, restoreProgressSignal, swapPreviewQuery } from './definitions';
 
 /**
- * What the workflow itself knows about its progress, answered by the `progress` and `swapPreview` queries.
- * Byte progress inside a running restore lives in the activity's heartbeats; the workflow knows the total
- * from the manifest and marks the bytes done when the restore returns.
+ * What the workflow knows about its progress, answered by the `progress` and `swapPreview` queries. A
+ * running restore signals its bytes, rate and ETA every few seconds; the workflow knows the compressed size
+ * of the backup in advance and marks all bytes done when the restore returns.
  */
 export class ProgressTracker {
   private step = 'starting';
@@ -16,6 +17,19 @@ export class ProgressTracker {
   constructor() {
     setHandler(progressQuery, () => this.current());
     setHandler(swapPreviewQuery, () => ({ services: this.preview }));
+    setHandler(restoreProgressSignal, (update) => this.updateFromRestore(update));
+  }
+
+  private updateFromRestore(update: RestoreProgressUpdate): void {
+    const progress = this.service(update.service);
+    // A late signal must not move a finished restore backwards.
+    if (progress.bytesDone > update.bytesDone) return;
+    Object.assign(progress, {
+      bytesDone: update.bytesDone,
+      bytesTotal: update.bytesTotal,
+      percent: update.percent,
+      etaSeconds: update.etaSeconds,
+    });
   }
 
   current(): WorkflowProgress {

@@ -53,7 +53,7 @@ export async function drillService(service: string, report: DrillServiceReport, 
       brokenBackups: chosen.broken,
       rpoMet: backup.ageHours <= description.rpoHours,
     });
-    progress.setBytesTotal(service, chosen.manifest.uncompressedBytes);
+    progress.setBytesTotal(service, chosen.backup.sizeBytes);
 
     progress.setServiceStep(service, 'restoring');
     const restored = await restore.restoreBackup({

@@ -47,7 +47,7 @@ export async function planService(
   const snapshot = await quick.snapshotDatabase({ service });
   progress.setServiceStep(service, 'verifying-backup');
   const chosen = await chooseVerifiedBackup(service, target.choice);
-  progress.setBytesTotal(service, chosen.manifest.uncompressedBytes);
+  progress.setBytesTotal(service, chosen.backup.sizeBytes);
   const expectedLoss = compareRowCounts(snapshot.tables, chosen.manifest.tables);
   progress.setPreview(service, expectedLoss);
   progress.setServiceStep(service, 'planned');
