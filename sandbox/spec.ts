@@ -110,7 +110,8 @@ export function appSpecs(
       Labels: labels(topology, name, 'app'),
       Healthcheck: {
         Test: ['CMD', 'node', '-e', HEALTH_PROBE],
-        Interval: 5 * SECONDS,
+        // The first probe comes one interval after a start: this interval is most of a swap's downtime.
+        Interval: 2 * SECONDS,
         Timeout: 5 * SECONDS,
         Retries: 3,
       },
