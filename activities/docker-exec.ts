@@ -97,6 +97,6 @@ async function waitForExitCode(exec: Dockerode.Exec, timeoutMs = 30_000): Promis
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     if (Date.now() > deadline) return -1;
-    await new Promise((resolve) => setTimeout(resolve, info.Running ? 200 : 25));
+    await new Promise((resolve) => setTimeout(resolve, info.Running ? 50 : 25));
   }
 }
