@@ -92,10 +92,23 @@ describe('broken backups', () => {
     },
   );
 
+  it("a dump psql rejects fails as RestoreFailed (retryable) with psql's error, and leaves no target", async () => {
+    const file = 'shop_20231231_000000.sql.gz';
+    const sql = 'CREATE TABLE t (id int);\nSELECT no_such_function();\n--\n-- PostgreSQL database dump complete\n--\n';
+    await writeFile(path.join(backups.path, file), gzipSync(sql));
+    const err = await failure(
+      inActivity(() => activities.restoreBackup({ service: 'shop', file, targetDatabase: 'shop_db_bad_sql' })),
+    );
+    expect(err.type).toBe('RestoreFailed');
+    expect(err.nonRetryable).toBe(false);
+    expect(err.message).toMatch(/psql exited with 3: .*function no_such_function\(\) does not exist/);
+    expect(await query(pg, "SELECT 1 FROM pg_database WHERE datname = 'shop_db_bad_sql'")).toEqual([]);
+  });
+
   it('lists the broken files like any other backup: the catalog judges names, not contents', async () => {
     const catalog = await inActivity(() => activities.listBackups({ service: 'shop' }));
     expect(catalog.backups.map((b) => b.file)).toEqual(
-      [...Object.values(BROKEN)].reverse().concat('shop_20240101_000000.sql.gz'),
+      [...Object.values(BROKEN)].reverse().concat('shop_20240101_000000.sql.gz', 'shop_20231231_000000.sql.gz'),
     );
     const fallback = await inActivity(() =>
       activities.selectBackup({ service: 'shop', selector: { kind: 'previous', file: BROKEN.corrupt } }),
