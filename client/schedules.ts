@@ -23,6 +23,8 @@ function scheduleOptions(options: DrillScheduleOptions): ScheduleOptions {
       taskQueue: settings.taskQueue,
       args: [options.services ? { services: options.services } : {}],
       workflowId: `${scheduleId}-run`,
+      staticSummary:
+        'Nightly restore drill: every backup restored into a scratch database, checked against RTO and RPO',
     },
     // A drill still running when the next is due is not doubled up; a missed night is caught up once.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },

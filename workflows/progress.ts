@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { RowCountDifference, ServiceProgress, WorkflowProgress } from '../shared/workflow-types';
 import type { RestoreProgressUpdate } from '../shared/activity-contract';
 import { progressQuery, restoreProgressSignal, swapPreviewQuery } from './definitions';
@@ -30,6 +30,7 @@ export class ProgressTracker {
       percent: update.percent,
       etaSeconds: update.etaSeconds,
     });
+    this.publish();
   }
 
   current(): WorkflowProgress {
@@ -39,14 +40,28 @@ export class ProgressTracker {
   setStep(step: string, services: string[] = []): void {
     this.step = step;
     for (const service of services) this.service(service).step = step;
+    this.publish();
   }
 
   setServiceStep(service: string, step: string): void {
     this.service(service).step = step;
+    this.publish();
   }
 
   setPlan(plan: string[]): void {
     this.plan = plan;
+    this.publish();
+  }
+
+  /** The UI shows this under "Current Details" while the workflow runs: the step and each service's progress. */
+  private publish(): void {
+    const lines = [`**${this.step}**`];
+    for (const [service, p] of Object.entries(this.services)) {
+      const bytes = p.bytesTotal > 0 ? ` ${p.percent}% of ${Math.round(p.bytesTotal / 1_048_576)} MB` : '';
+      const eta = p.etaSeconds ? `, ETA ${p.etaSeconds} s` : '';
+      lines.push(`- ${service}: ${p.step}${bytes}${eta}`);
+    }
+    setCurrentDetails(lines.join('\n'));
   }
 
   setBytesTotal(service: string, bytesTotal: number): void {
@@ -59,6 +74,7 @@ export class ProgressTracker {
     progress.bytesTotal = Math.max(progress.bytesTotal, bytesDone);
     progress.percent = progress.bytesTotal > 0 ? Math.round((bytesDone / progress.bytesTotal) * 1000) / 10 : 100;
     progress.etaSeconds = 0;
+    this.publish();
   }
 
   setPreview(service: string, differences: RowCountDifference[]): void {

@@ -20,6 +20,14 @@ function idStamp(): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
+/** One line the Temporal UI shows in its list and on the workflow's page, e.g. "restore hermes from latest (swap)". */
+function summarize(workflowType: string, input: Record<string, unknown>): string {
+  const parts = Object.entries(input).map(
+    ([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : String(value)}`,
+  );
+  return `${workflowType} ${parts.join(' ') || '(defaults)'} — started with opareta-dr by ${process.env.USER ?? 'unknown'}`;
+}
+
 async function startAndMaybeWait(
   workflowType: string,
   workflowId: string,
@@ -60,7 +68,12 @@ async function startOrExplain(
   input: Record<string, unknown>,
 ) {
   try {
-    return await client.workflow.start(workflowType, { taskQueue: settings.taskQueue, workflowId, args: [input] });
+    return await client.workflow.start(workflowType, {
+      taskQueue: settings.taskQueue,
+      workflowId,
+      args: [input],
+      staticSummary: summarize(workflowType, input),
+    });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new CliError(
