@@ -40,7 +40,8 @@ describe('sandbox stack', () => {
     await sandboxUp({ topology, log: quiet });
     const containers = await docker().listContainers({
       all: true,
-      filters: { label: ['com.docker.compose.project=opareta'] },
+      // This sandbox's containers (a bench stack carries the same compose project label).
+      filters: { label: ['com.docker.compose.project=opareta', `org.opareta.sandbox=${topology.name}`] },
     });
     const names = containers.flatMap((c) => c.Names.map((n) => n.replace(/^\//, ''))).sort();
     expect(names).toEqual([
