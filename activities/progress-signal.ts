@@ -16,7 +16,8 @@ export function createProgressSignaller(context: Context): (update: RestoreProgr
   let disabled = !execution;
   return (update) => {
     const now = Date.now();
-    if (disabled || inFlight || now - lastSentAt < SIGNAL_INTERVAL_MS) return;
+    // Nothing to tell before the first bytes; then at once, then every few seconds.
+    if (disabled || inFlight || update.bytesDone === 0 || now - lastSentAt < SIGNAL_INTERVAL_MS) return;
     lastSentAt = now;
     inFlight = true;
     let send: Promise<void>;

@@ -19,8 +19,11 @@ export async function waitForPendingActivity(
   throw new Error(`no ${activityType} running after ${timeoutMs} ms`);
 }
 
-/** Polls the workflow's `progress` query until a service shows restored bytes. */
-export async function waitForQueryProgress(
+/**
+ * Polls until the workflow's `progress` query shows restored bytes of a service while its restore
+ * activity is still running: the bytes then came from the running activity, not from its result.
+ */
+export async function waitForLiveQueryProgress(
   handle: WorkflowHandle,
   service: string,
   timeoutMs = 120_000,
@@ -28,9 +31,12 @@ export async function waitForQueryProgress(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const progress = await handle.query<WorkflowProgress>('progress');
+    const description = await handle.describe();
+    const restoring = description.raw.pendingActivities?.some((a) => a.activityType?.name === 'restoreBackup');
     const part = progress.services[service];
-    if (part && part.bytesDone > 0) return part;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    if (restoring && part && part.bytesDone > 0) return part;
+    if (description.status.name !== 'RUNNING') throw new Error(`workflow ended (${description.status.name})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`the progress query showed no restored bytes of ${service} within ${timeoutMs} ms`);
+  throw new Error(`the progress query showed no live restore bytes of ${service} within ${timeoutMs} ms`);
 }
