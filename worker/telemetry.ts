@@ -19,8 +19,15 @@ export function installRuntime(metricsPort: number): void {
   });
 }
 
+/** Long opaque values that make log lines hard to read and help nobody at 3 a.m. */
+const OMITTED_KEYS = new Set(['taskToken']);
+
 function sanitize(meta: LogMetadata | undefined): LogMetadata {
   if (!meta) return {};
-  // BigInts (sequence numbers) cannot be serialised by JSON.stringify.
-  return Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]));
+  return Object.fromEntries(
+    Object.entries(meta)
+      .filter(([key]) => !OMITTED_KEYS.has(key))
+      // BigInts (sequence numbers) cannot be serialised by JSON.stringify.
+      .map(([key, value]) => [key, typeof value === 'bigint' ? value.toString() : value]),
+  );
 }
