@@ -24,7 +24,7 @@ export class CliError extends Error {
   }
 }
 
-export function table(rows: Record<string, unknown>[], columns: string[]): string {
+export function table<T extends object>(rows: readonly T[], columns: (keyof T & string)[]): string {
   const cells = rows.map((row) => columns.map((c) => formatCell(row[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
   const line = (values: string[]) =>

@@ -23,6 +23,26 @@ describe('the opareta-dr CLI against the running product', () => {
     }
   }, 120_000);
 
+  it('sandbox status --json shows every container running and healthy', async () => {
+    const run = await runCli(['sandbox', 'status', '--json'], env);
+    expect(run.code).toBe(0);
+    const containers = JSON.parse(run.stdout) as { name: string; state: string; health: string }[];
+    expect(containers).toHaveLength(6);
+    expect(containers.every((c) => c.state === 'running' && c.health === 'healthy')).toBe(true);
+  }, 120_000);
+
+  it('answers bad input with one clear line and a meaningful exit code', async () => {
+    const missing = await runCli(['restore'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'service'");
+
+    const unknown = await runCli(['restore', 'nosuch', '--dry-run', '--wait'], env);
+    expect(unknown.code).toBe(1);
+    const lines = unknown.stderr.split('\n').filter((line) => line.startsWith('opareta-dr:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('nosuch');
+  }, 120_000);
+
   it('drill --wait --json passes, then report --out writes a page whose charts render in Chromium', async () => {
     const drill = await runCli(['drill', '--wait', '--json'], env);
     expect(drill.code).toBe(0);
