@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import type { BackupCatalog, BackupInfo, BackupSelector } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
 import type { ServiceConfig } from '../shared/topology';
-import { resolveBackupPath } from './backup-paths';
+import { assertPlainFileName, resolveBackupPath } from './backup-paths';
 import { failure } from './errors';
 
 interface NamePattern {
@@ -95,6 +95,25 @@ function toBackupInfo(service: string, file: string, sizeBytes: number, takenAt:
   return { service, file, sizeBytes, takenAt: takenAt.toISOString(), ageHours };
 }
 
+/**
+ * A named backup belongs to its service: its name must follow the service's own pattern and encode a real
+ * time, which is the backup's time. Anything else (another service's file, a hand-made name, 20231341) is
+ * refused as InvalidInput, non-retryable.
+ */
+function ownBackupTime(service: string, config: ServiceConfig, pattern: NamePattern, file: string): Date {
+  assertPlainFileName(config.backupDirectory, file);
+  const takenAt = parseBackupTime(file, pattern);
+  if (takenAt) return takenAt;
+  const expected = config.backupPattern.split('{service}').join(service);
+  const why = pattern.regex.test(file)
+    ? 'the date and time in its name are not a real UTC time'
+    : `its name is not one of ${service}'s backups`;
+  throw failure(
+    ErrorType.InvalidInput,
+    `refusing backup ${file} for service ${service}: ${why}; expected ${expected} (pattern ${config.backupPattern})`,
+  );
+}
+
 /** Picks one backup; every failure names the service and directory. */
 export async function selectFromCatalog(
   service: string,
@@ -102,6 +121,7 @@ export async function selectFromCatalog(
   selector: BackupSelector,
   now = new Date(),
 ): Promise<BackupInfo> {
+  const pattern = compileBackupPattern(config.backupPattern, service);
   const catalog = await listBackupCatalog(service, config, now);
   const where = `${config.backupDirectory} (pattern ${config.backupPattern})`;
   switch (selector.kind) {
@@ -111,12 +131,12 @@ export async function selectFromCatalog(
       return latest;
     }
     case 'file': {
+      const takenAt = ownBackupTime(service, config, pattern, selector.file);
       const resolved = await resolveBackupPath(config.backupDirectory, selector.file);
       const listed = catalog.backups.find((b) => b.file === selector.file);
       if (listed) return listed;
-      // A hand-made file that does not follow the convention: its modification time stands in for the name's.
-      const info = await stat(resolved);
-      return toBackupInfo(service, selector.file, info.size, info.mtime, now);
+      // Listed unless it changed since the listing; the age still comes from the name, never the mtime.
+      return toBackupInfo(service, selector.file, (await stat(resolved)).size, takenAt, now);
     }
     case 'before': {
       const limit = Date.parse(selector.before);
@@ -136,6 +156,7 @@ export async function selectFromCatalog(
       return found;
     }
     case 'previous': {
+      ownBackupTime(service, config, pattern, selector.file);
       await resolveBackupPath(config.backupDirectory, selector.file);
       const index = catalog.backups.findIndex((b) => b.file === selector.file);
       if (index === -1) {

@@ -9,21 +9,7 @@ import { failure } from './errors';
  * BackupNotFound.
  */
 export async function resolveBackupPath(directory: string, file: string): Promise<string> {
-  if (
-    typeof file !== 'string' ||
-    file.length === 0 ||
-    file === '.' ||
-    file === '..' ||
-    file.includes('/') ||
-    file.includes('\\') ||
-    file.includes('\0') ||
-    path.isAbsolute(file)
-  ) {
-    throw failure(
-      ErrorType.PathOutsideBackupDirectory,
-      `refusing backup name ${JSON.stringify(file)}: give a plain file name inside ${directory}`,
-    );
-  }
+  assertPlainFileName(directory, file);
   const candidate = path.join(directory, file);
   try {
     await lstat(candidate);
@@ -41,4 +27,23 @@ export async function resolveBackupPath(directory: string, file: string): Promis
   const info = await stat(realFile);
   if (!info.isFile()) throw failure(ErrorType.BackupNotFound, `backup ${file} in ${directory} is not a regular file`);
   return candidate;
+}
+
+/** Refuses names with separators, `..`, NUL or an absolute path, before anything touches the file system. */
+export function assertPlainFileName(directory: string, file: string): void {
+  if (
+    typeof file !== 'string' ||
+    file.length === 0 ||
+    file === '.' ||
+    file === '..' ||
+    file.includes('/') ||
+    file.includes('\\') ||
+    file.includes('\0') ||
+    path.isAbsolute(file)
+  ) {
+    throw failure(
+      ErrorType.PathOutsideBackupDirectory,
+      `refusing backup name ${JSON.stringify(file)}: give a plain file name inside ${directory}`,
+    );
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,17 @@ function failureType(promise: Promise<unknown>) {
   return promise.then(
     () => 'resolved',
     (err: { type?: string; nonRetryable?: boolean }) => `${err.type}${err.nonRetryable ? ' (non-retryable)' : ''}`,
+  );
+}
+
+function refusal(promise: Promise<unknown>) {
+  return promise.then(
+    () => ({ type: 'resolved', nonRetryable: false, message: '' }),
+    (err: { type?: string; nonRetryable?: boolean; message: string }) => ({
+      type: err.type,
+      nonRetryable: err.nonRetryable,
+      message: err.message,
+    }),
   );
 }
 
@@ -120,6 +131,84 @@ describe('selectFromCatalog', () => {
         selectFromCatalog('argus', { ...config, backupDirectory: path.join(root, 'none') }, { kind: 'latest' }),
       ),
     ).toBe('ConfigError (non-retryable)');
+  });
+});
+
+describe('a named backup belongs to its service', () => {
+  it.each(['file', 'previous'] as const)(
+    "refuses another service's backup by %s, naming the file, the service and the expected pattern",
+    async (kind) => {
+      const err = await refusal(
+        selectFromCatalog('hermes', config, { kind, file: 'argus_20231201_020000.sql.gz' }, now),
+      );
+      expect(err).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+      expect(err.message).toContain('argus_20231201_020000.sql.gz');
+      expect(err.message).toContain('service hermes');
+      expect(err.message).toContain('hermes_{YYYYMMDD}_{HHMMSS}.sql.gz');
+      expect(err.message).toContain('{service}_{YYYYMMDD}_{HHMMSS}.sql.gz');
+    },
+  );
+
+  it.each([
+    'hermes_latest.sql.gz',
+    'hermes_inside_link.sql.gz',
+    'hermes_foo.sql.gz',
+    'hermes_20231201_020000.sql',
+    'xhermes_20231201_020000.sql.gz',
+    'notes.txt',
+  ])('refuses the hand-named %s whether or not it exists, before looking at the file', async (file) => {
+    for (const kind of ['file', 'previous'] as const) {
+      const err = await refusal(selectFromCatalog('hermes', config, { kind, file }, now));
+      expect(err).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+      expect(err.message).toMatch(new RegExp(`^refusing backup ${file.replace(/\./g, '\\.')} for service hermes`));
+    }
+  });
+
+  it('refuses a conforming name whose date is impossible', async () => {
+    const err = await refusal(
+      selectFromCatalog('hermes', config, { kind: 'file', file: 'hermes_20231341_020000.sql.gz' }, now),
+    );
+    expect(err).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(err.message).toMatch(/hermes_20231341_020000\.sql\.gz .*not a real UTC time/);
+  });
+
+  it('still refuses paths and escaping symlinks as such, and a missing conforming file is BackupNotFound', async () => {
+    for (const file of ['../secret.sql.gz', '/etc/passwd', 'hermes_20231202_010000.sql.gz']) {
+      expect(await failureType(selectFromCatalog('hermes', config, { kind: 'file', file }, now))).toBe(
+        'PathOutsideBackupDirectory (non-retryable)',
+      );
+    }
+    expect(
+      await failureType(selectFromCatalog('hermes', config, { kind: 'file', file: 'hermes_20990101_000000.sql.gz' })),
+    ).toBe('BackupNotFound (non-retryable)');
+  });
+
+  it('takes the age from the name, never the modification time, however far off it is', async () => {
+    const file = 'hermes_20231130_020000.sql.gz';
+    for (const mtime of [new Date('2001-01-01T00:00:00Z'), new Date('2099-01-01T00:00:00Z')]) {
+      await utimes(path.join(directory, file), mtime, mtime);
+      const selected = await selectFromCatalog('hermes', config, { kind: 'file', file }, now);
+      expect(selected).toMatchObject({ takenAt: '2023-11-30T02:00:00.000Z', ageHours: 48 });
+      const listed = (await listBackupCatalog('hermes', config, now)).backups.find((b) => b.file === file);
+      expect(listed).toMatchObject({ takenAt: '2023-11-30T02:00:00.000Z', ageHours: 48 });
+    }
+  });
+
+  it("follows the service's own pattern, not the default one", async () => {
+    const custom = { ...config, backupPattern: 'nightly-{service}-{YYYYMMDD}T{HHMMSS}.sql.gz' };
+    await writeFile(path.join(directory, 'nightly-hermes-20231128T020000.sql.gz'), 'x');
+    const selected = await selectFromCatalog(
+      'hermes',
+      custom,
+      { kind: 'file', file: 'nightly-hermes-20231128T020000.sql.gz' },
+      now,
+    );
+    expect(selected).toMatchObject({ takenAt: '2023-11-28T02:00:00.000Z', ageHours: 96 });
+    const err = await refusal(
+      selectFromCatalog('hermes', custom, { kind: 'file', file: 'hermes_20231201_020000.sql.gz' }, now),
+    );
+    expect(err).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(err.message).toContain('expected nightly-hermes-{YYYYMMDD}T{HHMMSS}.sql.gz');
   });
 });
 
