@@ -40,11 +40,14 @@ export async function backupService(service: string, options: BackupOptions = {}
   if (await exists(file)) throw new Error(`backup ${file} already exists`);
 
   const temporary = path.join(directory, `.${name}.${randomBytes(4).toString('hex')}.partial`);
-  const dump = new PassThrough();
+  // pg_dump's output is paused while gzip and the file lag behind: memory stays at a few buffers.
+  const dump = new PassThrough({ highWaterMark: 1 << 20 });
   const errors: Buffer[] = [];
   const stderr = new PassThrough().on('data', (chunk: Buffer) => errors.push(chunk));
+  const written = pipeline(dump, createGzip(), createWriteStream(temporary, { mode: 0o640 }));
+  // Handled below; without this a write error while pg_dump still runs would be an unhandled rejection.
+  written.catch(() => undefined);
   try {
-    const written = pipeline(dump, createGzip(), createWriteStream(temporary, { mode: 0o640 }));
     const exitCode = await execStreaming(
       config.databaseContainer,
       ['pg_dump', '-U', config.user, '-d', config.database, '--no-password'],
@@ -58,8 +61,14 @@ export async function backupService(service: string, options: BackupOptions = {}
     await rename(temporary, file);
   } catch (err) {
     dump.destroy();
+    // execStreaming also fails when the file side does (the dump stream closes under it): report that cause.
+    const writeError = await written.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await rm(temporary, { force: true });
-    throw err;
+    const prematureClose = (writeError as { code?: string } | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+    throw writeError && !prematureClose ? writeError : err;
   }
   const bytes = (await stat(file)).size;
   options.log?.(`sandbox: backup ${file} (${bytes} bytes)`);

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { demuxDockerStream } from './docker-frames';
 
 /** One Docker client for the sandbox: DOCKER_HOST when set, else the local socket. */
 let client: Docker | undefined;
@@ -49,7 +50,10 @@ export interface StreamingExecOptions extends Omit<ExecOptions, 'stdin'> {
   stderr: Writable;
 }
 
-/** Runs a command in a container, demultiplexing its output into the given streams; resolves to the exit code. */
+/**
+ * Runs a command in a container, demultiplexing its output into the given streams (pausing the command's
+ * output while one of them is full); resolves to the exit code. The streams are written to, not ended.
+ */
 export async function execStreaming(container: string, cmd: string[], options: StreamingExecOptions): Promise<number> {
   const exec = await docker()
     .getContainer(container)
@@ -62,12 +66,8 @@ export async function execStreaming(container: string, cmd: string[], options: S
       Env: options.env,
     });
   const stream = await exec.start({ hijack: true, stdin: options.stdin !== undefined });
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
-  });
-  docker().modem.demuxStream(stream, options.stdout, options.stderr);
+  // Not docker.modem.demuxStream: it ignores backpressure, and a pg_dump into gzip would pile up in memory.
+  const finished = demuxDockerStream(stream, options.stdout, options.stderr);
   if (typeof options.stdin === 'string') {
     stream.end(options.stdin);
   } else if (options.stdin) {

@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
+import { demuxDockerStream } from '../../../sandbox/docker-frames';
 import { ensureSandboxImages } from '../../../sandbox/images';
 import { parseTopology, type Topology } from '../../../shared/topology';
 
@@ -135,8 +136,7 @@ export async function execText(container: string, cmd: string[]): Promise<string
   stderr.on('data', (c: Buffer) => errors.push(c));
   const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });
-  docker.modem.demuxStream(stream, stdout, stderr);
-  await new Promise((resolve) => stream.on('end', resolve));
+  await demuxDockerStream(stream, stdout, stderr);
   const code = await exitCode(exec);
   if (code !== 0) throw new Error(`${cmd.join(' ')} exited ${code}: ${Buffer.concat(errors).toString()}`);
   return Buffer.concat(chunks).toString('utf8');
@@ -161,9 +161,10 @@ export async function dumpToFile(pg: PostgresContainer, file: string, extraArgs:
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
   const stderr = new PassThrough();
   stderr.resume();
-  docker.modem.demuxStream(stream, stdout, stderr);
-  stream.on('end', () => stdout.end());
-  await pipeline(stdout, createGzip({ level: 1 }), createWriteStream(file));
+  // Not docker.modem.demuxStream: it ignores backpressure, and a 1 GB dump would pile up in memory ahead of gzip.
+  const demuxed = demuxDockerStream(stream, stdout, stderr, { end: true });
+  demuxed.catch((err: Error) => stdout.destroy(err));
+  await Promise.all([demuxed, pipeline(stdout, createGzip({ level: 1 }), createWriteStream(file))]);
   const code = await exitCode(exec);
   if (code !== 0) throw new Error(`pg_dump in ${pg.name} exited ${code}`);
 }
