@@ -4,9 +4,11 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { RestoreResult } from '../shared/activity-contract';
 import { loadTopology } from '../shared/topology';
+import { peakRssMb } from './peak-rss';
 
 /**
- * One restore through the real activity code path, alone in its process so its peak RSS can be measured.
+ * One restore through the real activity code path, alone in its process so its own peak RSS (VmHWM, which the
+ * parent cannot inflate) can be measured.
  * argv: config file, service, backup file, target database, result file (JSON written there).
  */
 async function main(): Promise<void> {
@@ -16,7 +18,7 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const result: RestoreResult = await env.run(() => activities.restoreBackup({ service, file, targetDatabase }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const maxRssMb = peakRssMb();
   writeFileSync(resultFile, JSON.stringify({ seconds, maxRssMb, tables: result.tables }));
 }
 

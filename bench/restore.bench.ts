@@ -5,6 +5,7 @@ import path from 'node:path';
 import { scanBackupFile } from '../activities/backup-integrity';
 import type { TableCount } from '../shared/activity-contract';
 import { settings } from '../shared/settings';
+import { peakRssMb } from './peak-rss';
 import {
   dumpToFile,
   ensureImage,
@@ -43,6 +44,7 @@ async function makeDump(pg: PostgresContainer, file: string): Promise<void> {
   console.log('pg_dump | gzip ...');
   await dumpToFile(pg, `${file}.partial`);
   await rename(`${file}.partial`, file);
+  console.log(`dump written; this process's peak RSS so far: ${peakRssMb()} MB`);
 }
 
 /** Waits for the process to exit, not for its pipes to close: helpers it spawned may hold them open. */
