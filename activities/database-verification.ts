@@ -60,35 +60,97 @@ async function runServiceCheck(client: Client, check: VerificationCheck): Promis
   }
 }
 
-/** bt_index_check on every btree index, where the server has amcheck (contrib). */
+interface IndexRow {
+  oid: number;
+  name: string;
+  relkind: string;
+  amname: string;
+  usable: boolean;
+}
+
+/**
+ * bt_index_check on every leaf B-tree index, where amcheck can be used. Partitioned indexes (relkind 'I', no
+ * storage of their own: their partitions' indexes are checked), other access methods, and indexes not yet valid
+ * or ready are skipped and counted in the detail; other sessions' temporary schemas are left out. When amcheck
+ * is missing and this role may not create it, or may not execute it, the check passes as "skipped": it must
+ * never fail a valid restore.
+ */
 export async function checkBtreeIndexes(client: Client): Promise<CheckResult> {
   const name = 'amcheck btree indexes';
-  const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'");
-  if (available.rowCount === 0)
-    return { name, passed: true, detail: 'skipped: amcheck is not installed on the server' };
-  await client.query('CREATE EXTENSION IF NOT EXISTS amcheck');
-  const schema = await client.query<{ nspname: string }>(
-    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'",
-  );
-  const fn = `${quoteIdentifier(schema.rows[0].nspname)}.bt_index_check`;
-  const indexes = await client.query<{ oid: number; name: string }>(
-    `SELECT c.oid, c.oid::regclass::text AS name
+  const amcheck = await amcheckFunction(client);
+  if ('skipped' in amcheck) return { name, passed: true, detail: `skipped: ${amcheck.skipped}` };
+  const indexes = await client.query<IndexRow>(
+    `SELECT c.oid, c.oid::regclass::text AS name, c.relkind::text AS relkind, am.amname::text AS amname,
+            (i.indisvalid AND i.indisready AND i.indislive) AS usable
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
        JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE am.amname = 'btree' AND i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        AND n.nspname NOT LIKE 'pg\\_toast%'`,
+      WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND NOT pg_is_other_temp_schema(n.oid)
+      ORDER BY 2`,
   );
+  const partitioned = indexes.rows.filter((i) => i.relkind === 'I');
+  const otherMethods = indexes.rows.filter((i) => i.relkind === 'i' && i.amname !== 'btree');
+  const unusable = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && !i.usable);
+  const leaves = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && i.usable);
   const failures: string[] = [];
-  for (const index of indexes.rows) {
+  for (const index of leaves) {
     try {
-      await client.query(`SELECT ${fn}($1::regclass)`, [index.oid]);
+      await client.query(`SELECT ${amcheck.fn}($1::regclass)`, [index.oid]);
     } catch (err) {
       failures.push(`${index.name}: ${errorMessage(err)}`);
     }
   }
+  const skipped = [
+    partitioned.length > 0 && `${partitioned.length} partitioned (${sample(partitioned.map((i) => i.name))})`,
+    otherMethods.length > 0 &&
+      `${otherMethods.length} non-B-tree (${sample(otherMethods.map((i) => `${i.amname} ${i.name}`))})`,
+    unusable.length > 0 && `${unusable.length} not valid or not ready (${sample(unusable.map((i) => i.name))})`,
+  ].filter(Boolean);
+  const summary = `${leaves.length} indexes checked${skipped.length > 0 ? `; skipped ${skipped.join(', ')}` : ''}`;
   return {
     name,
     passed: failures.length === 0,
-    detail: failures.length === 0 ? `${indexes.rows.length} indexes checked` : failures.slice(0, 10).join('; '),
+    detail: failures.length === 0 ? summary : `${failures.slice(0, 10).join('; ')} (${summary})`,
   };
+}
+
+function sample(names: string[], limit = 10): string {
+  const shown = names.slice(0, limit).join(', ');
+  return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
+}
+
+/** The schema-qualified bt_index_check, creating amcheck when this role may; otherwise why it is skipped. */
+async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipped: string }> {
+  const installedIn = async () =>
+    (
+      await client.query<{ nspname: string }>(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'",
+      )
+    ).rows[0]?.nspname;
+  let schema = await installedIn();
+  if (schema === undefined) {
+    const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'");
+    if (available.rowCount === 0) return { skipped: 'amcheck is not installed on the server' };
+    let refusal: unknown;
+    await client.query('CREATE EXTENSION IF NOT EXISTS amcheck').catch((err: unknown) => (refusal = err));
+    // Looked up again either way: a concurrent verification may have created it (a unique violation here).
+    schema = await installedIn();
+    if (schema === undefined) {
+      const code = (refusal as { code?: string } | undefined)?.code;
+      return {
+        skipped:
+          'amcheck is not installed in this database and this role cannot create it ' +
+          `(${errorMessage(refusal)}${code ? `, SQLSTATE ${code}` : ''})`,
+      };
+    }
+  }
+  const fn = `${quoteIdentifier(schema)}.bt_index_check`;
+  const allowed = await client.query<{ allowed: boolean }>(
+    "SELECT has_function_privilege($1 || '(regclass)', 'EXECUTE') AS allowed",
+    [fn],
+  );
+  if (!allowed.rows[0]?.allowed) {
+    return { skipped: `this role may not execute ${schema}.bt_index_check(regclass); GRANT EXECUTE to check indexes` };
+  }
+  return { fn };
 }
