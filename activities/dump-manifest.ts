@@ -1,0 +1,126 @@
+import type { TableCount } from '../shared/activity-contract';
+import { grantees } from './dump-policy';
+import { identifierValue, isWord, readQualifiedName, type Statement, type Token } from './dump-statement';
+
+const DUMPED_FROM = /^-- Dumped from database version (.+?)\s*$/;
+const DUMPED_BY = /^-- Dumped by pg_dump version (.+?)\s*$/;
+const SIMPLE_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
+
+/** `schema.table` as quote_ident would write each part (keywords aside: names are compared part by part). */
+export function formatTableName(parts: string[]): string {
+  return parts.map((p) => (SIMPLE_IDENTIFIER.test(p) ? p : `"${p.replace(/"/g, '""')}"`)).join('.');
+}
+
+/** Splits `"a""b".c` back into its raw parts. */
+export function splitTableName(name: string): string[] {
+  const parts: string[] = [];
+  const pattern = /"((?:[^"]|"")*)"|([^."]+)/g;
+  for (const match of name.matchAll(pattern))
+    parts.push(match[1] !== undefined ? match[1].replace(/""/g, '"') : match[2]);
+  return parts;
+}
+
+/**
+ * The manifest a dump carries: rows per table (COPY lines, INSERT tuples), roles it names, versions. Unqualified
+ * names (older pg_dump) resolve through the dump's own `search_path`, as the server would resolve them.
+ */
+export class DumpManifest {
+  private readonly rows = new Map<string, number>();
+  private readonly roleSet = new Set<string>();
+  private readonly neededRoles = new Set<string>();
+  private searchPath = ['public'];
+  pgDumpVersion?: string;
+  serverVersion?: string;
+  onRole?: (role: string) => void;
+
+  comment(text: string): void {
+    this.serverVersion ??= DUMPED_FROM.exec(text)?.[1];
+    this.pgDumpVersion ??= DUMPED_BY.exec(text)?.[1];
+  }
+
+  /** Call for every statement psql will run (not for those left out). */
+  statement(statement: Statement): void {
+    const tokens = statement.first;
+    const command = tokens[0]?.text;
+    if (command === 'CREATE') this.createdTable(tokens);
+    else if (command === 'INSERT' && isWord(tokens[1], 'INTO')) this.addRows(tokens, 2, statement.valuesTuples);
+    else if (command === 'SET') this.setSearchPath(tokens);
+    else if (command === 'SELECT') this.selectSetConfig(tokens);
+    if (command === 'GRANT' || command === 'REVOKE') grantees(statement).forEach((role) => this.addRole(role));
+  }
+
+  /** Roles named by ownership statements that the restore leaves out: still listed, for the SRE. */
+  ownerNamed(statement: Statement): void {
+    const last = statement.last;
+    const at = last.findIndex((t, i) => isWord(t, 'OWNER') && isWord(last[i + 1], 'TO'));
+    if (at >= 0 && last[at + 2]) this.addRole(identifierValue(last[at + 2]), false);
+  }
+
+  copyRows(table: string[], rows: number): void {
+    const name = this.tableName(table);
+    this.rows.set(name, (this.rows.get(name) ?? 0) + rows);
+  }
+
+  tables(): TableCount[] {
+    return [...this.rows].map(([table, rows]) => ({ table, rows }));
+  }
+
+  roles(): string[] {
+    return [...this.roleSet];
+  }
+
+  private createdTable(tokens: Token[]): void {
+    let i = 1;
+    while (isWord(tokens[i], 'UNLOGGED', 'TEMP', 'TEMPORARY', 'GLOBAL', 'LOCAL')) i++;
+    if (!isWord(tokens[i], 'TABLE')) return;
+    i++;
+    if (isWord(tokens[i], 'IF') && isWord(tokens[i + 1], 'NOT')) i += 3;
+    const name = readQualifiedName(tokens, i);
+    if (!name) return;
+    const qualified = this.tableName(name.parts);
+    if (!this.rows.has(qualified)) this.rows.set(qualified, 0);
+  }
+
+  private addRows(tokens: Token[], index: number, tuples: number): void {
+    const name = readQualifiedName(tokens, index);
+    if (name) this.copyRows(name.parts, tuples);
+  }
+
+  private tableName(parts: string[]): string {
+    return formatTableName(parts.length >= 2 ? parts.slice(-2) : [this.searchPath[0] ?? 'public', ...parts]);
+  }
+
+  private setSearchPath(tokens: Token[]): void {
+    if (!tokens[1] || identifierValue(tokens[1]).toLowerCase() !== 'search_path') return;
+    const values = tokens.slice(3).filter((t) => t.kind !== 'punct');
+    this.useSearchPath(
+      values.map((t) =>
+        t.kind === 'ident' ? `"${t.text.replace(/"/g, '""')}"` : t.kind === 'word' ? identifierValue(t) : t.text,
+      ),
+    );
+  }
+
+  /** pg_dump 10+: `SELECT pg_catalog.set_config('search_path', '', false);` */
+  private selectSetConfig(tokens: Token[]): void {
+    const strings = tokens.filter((t) => t.kind === 'string');
+    if (!tokens.some((t) => isWord(t, 'SET_CONFIG')) || strings[0]?.text !== 'search_path') return;
+    this.useSearchPath(strings[1]?.text.split(',') ?? []);
+  }
+
+  private useSearchPath(entries: string[]): void {
+    const schemas = entries
+      .map((e) => e.trim())
+      .map((e) => (e.startsWith('"') && e.endsWith('"') ? e.slice(1, -1).replace(/""/g, '"') : e.toLowerCase()))
+      .filter((e) => e && e !== 'pg_catalog' && e !== '$user' && e !== 'default');
+    this.searchPath = schemas.length ? schemas : ['public'];
+  }
+
+  /** Only roles psql will read a statement about need to exist: those are announced, once. */
+  private addRole(role: string, needed = true): void {
+    if (!role) return;
+    this.roleSet.add(role);
+    if (!needed || this.neededRoles.has(role)) return;
+    this.neededRoles.add(role);
+    this.onRole?.(role);
+  }
+}

@@ -1,0 +1,298 @@
+import { identifierValue, isWord, readQualifiedName, type Statement, type Token } from './dump-statement';
+
+/**
+ * What a backup may make psql do. A plain pg_dump of one database only creates and fills objects inside the
+ * database it is restored into; anything that reaches the cluster, another database, the server's files or
+ * programs is refused. Ownership statements are left out (pg_restore --no-owner): the product hands the
+ * restored objects to the service's role afterwards.
+ */
+export type Verdict =
+  | { action: 'forward' }
+  | { action: 'drop'; reason: string }
+  | { action: 'refuse'; reason: string }
+  | { action: 'copy'; table: string[] };
+
+/** Client encodings whose multibyte characters may contain `\` or `'` bytes: psql's lexer and ours could disagree. */
+const UNSAFE_CLIENT_ENCODINGS = new Set([
+  'SJIS',
+  'SHIFT_JIS',
+  'BIG5',
+  'GBK',
+  'UHC',
+  'GB18030',
+  'JOHAB',
+  'MSKANJI',
+  'CP932',
+  'CP936',
+  'CP949',
+  'CP950',
+  'SHIFTJIS2004',
+  'SHIFT_JIS_2004',
+  'WIN932',
+  'WIN936',
+  'WIN949',
+  'WIN950',
+]);
+
+/** First words a pg_dump output is made of; anything else (DO, CALL, LOAD, DELETE, ...) is not a dump's. */
+const DUMP_COMMANDS = new Set([
+  'SET',
+  'RESET',
+  'SELECT',
+  'CREATE',
+  'ALTER',
+  'COMMENT',
+  'GRANT',
+  'REVOKE',
+  'COPY',
+  'INSERT',
+  'DROP',
+  'SECURITY',
+  'REFRESH',
+  'BEGIN',
+  'COMMIT',
+  'START',
+  'END',
+  'TRUNCATE',
+]);
+
+const CLUSTER_OBJECTS = new Set(['ROLE', 'USER', 'GROUP', 'TABLESPACE', 'SYSTEM', 'SUBSCRIPTION', 'SERVER']);
+const UNTRUSTED_EXTENSIONS = new Set([
+  'dblink',
+  'postgres_fdw',
+  'file_fdw',
+  'adminpack',
+  'pageinspect',
+  'pg_buffercache',
+]);
+
+export interface PolicyState {
+  /** The database a `--create` dump creates: its own CREATE/ALTER DATABASE and `\connect` are left out. */
+  ownDatabase?: string;
+  /** A `--clean --create` dump drops its own database first; allowed only if CREATE DATABASE of it follows. */
+  pendingDropDatabase?: string;
+  pendingDropLine?: number;
+  superusers: Set<string>;
+}
+
+export function judgeStatement(statement: Statement, state: PolicyState): Verdict {
+  const tokens = statement.first;
+  const command = tokens[0];
+  if (!command) return { action: 'forward' };
+  if (command.kind !== 'word' || !DUMP_COMMANDS.has(command.text)) {
+    return { action: 'refuse', reason: `a statement pg_dump never writes (${statement.words(1)})` };
+  }
+  if (state.pendingDropDatabase && !isWord(command, 'CREATE', 'SET', 'SELECT')) {
+    return {
+      action: 'refuse',
+      reason: `DROP DATABASE ${state.pendingDropDatabase} (line ${state.pendingDropLine}) not followed by its CREATE DATABASE`,
+    };
+  }
+  switch (command.text) {
+    case 'COPY':
+      return judgeCopy(tokens);
+    case 'SET':
+    case 'RESET':
+      return judgeSet(tokens, state);
+    case 'CREATE':
+      return judgeCreate(tokens, state);
+    case 'ALTER':
+      return judgeAlter(statement, state);
+    case 'DROP':
+      return judgeDrop(tokens, state);
+    case 'COMMENT':
+    case 'SECURITY':
+      return judgeCommentOrLabel(tokens, state);
+    case 'GRANT':
+    case 'REVOKE':
+      return judgeGrant(statement, state);
+    default:
+      return { action: 'forward' };
+  }
+}
+
+/** Only `COPY name [(columns)] FROM stdin;`: PROGRAM runs a shell, a file name reads the server's disk. */
+function judgeCopy(tokens: Token[]): Verdict {
+  const name = readQualifiedName(tokens, 1);
+  if (!name) return { action: 'refuse', reason: 'COPY of something that is not a table' };
+  let i = name.next;
+  if (tokens[i]?.kind === 'punct' && tokens[i].text === '(') {
+    while (tokens[i] && !(tokens[i].kind === 'punct' && tokens[i].text === ')' && tokens[i].depth === 0)) i++;
+    i++;
+  }
+  if (isWord(tokens[i], 'FROM') && isWord(tokens[i + 1], 'STDIN') && isEnd(tokens, i + 2)) {
+    return { action: 'copy', table: name.parts };
+  }
+  if (tokens.some((t) => isWord(t, 'PROGRAM')))
+    return { action: 'refuse', reason: 'COPY ... PROGRAM runs a shell command' };
+  return { action: 'refuse', reason: 'COPY other than "COPY table FROM stdin" (server files, TO, options)' };
+}
+
+function isEnd(tokens: Token[], index: number): boolean {
+  return tokens.length === index || (tokens.length === index + 1 && tokens[index].text === ';');
+}
+
+function settingName(tokens: Token[]): { name: string; valueIndex: number } {
+  let i = 1;
+  if (isWord(tokens[i], 'SESSION') && isWord(tokens[i + 1], 'AUTHORIZATION'))
+    return { name: 'SESSION AUTHORIZATION', valueIndex: i + 2 };
+  if (isWord(tokens[i], 'SESSION', 'LOCAL')) i++;
+  if (isWord(tokens[i], 'SESSION') && isWord(tokens[i + 1], 'AUTHORIZATION'))
+    return { name: 'SESSION AUTHORIZATION', valueIndex: i + 2 };
+  const name = tokens[i] ? identifierValue(tokens[i]).toLowerCase() : '';
+  const next = tokens[i + 1];
+  const valueIndex = next && (next.text === '=' || isWord(next, 'TO')) ? i + 2 : i + 1;
+  return { name, valueIndex };
+}
+
+function judgeSet(tokens: Token[], state: PolicyState): Verdict {
+  const { name, valueIndex } = settingName(tokens);
+  const value = tokens[valueIndex] ? identifierValue(tokens[valueIndex]) : '';
+  if (name === 'SESSION AUTHORIZATION' || name === 'role') {
+    if (tokens[0].text === 'RESET' || state.superusers.has(value) || value.toLowerCase() === 'postgres') {
+      if (tokens[0].text === 'RESET') return { action: 'drop', reason: 'restored without owners' };
+      return { action: 'refuse', reason: `${tokens[0].text} ${name.toUpperCase()} to the superuser ${value}` };
+    }
+    return { action: 'drop', reason: 'restored without owners (the product hands ownership to the service role)' };
+  }
+  if (name === 'client_encoding' && UNSAFE_CLIENT_ENCODINGS.has(value.toUpperCase().replace(/-/g, '_'))) {
+    return {
+      action: 'refuse',
+      reason: `client_encoding ${value}: psql would read its multibyte characters differently`,
+    };
+  }
+  if (name === 'session_replication_role') return { action: 'refuse', reason: 'SET session_replication_role' };
+  return { action: 'forward' };
+}
+
+function databaseNameAt(tokens: Token[], index: number): string | undefined {
+  let i = index;
+  if (isWord(tokens[i], 'IF') && isWord(tokens[i + 1], 'EXISTS')) i += 2;
+  return tokens[i] && (tokens[i].kind === 'word' || tokens[i].kind === 'ident')
+    ? identifierValue(tokens[i])
+    : undefined;
+}
+
+function ownDatabaseOnly(name: string | undefined, state: PolicyState, what: string): Verdict {
+  if (name !== undefined && name === state.ownDatabase) return { action: 'drop', reason: `the dump's own ${what}` };
+  return { action: 'refuse', reason: `${what} of another database (${name ?? '?'})` };
+}
+
+function judgeCreate(tokens: Token[], state: PolicyState): Verdict {
+  let i = 1;
+  if (isWord(tokens[i], 'OR') && isWord(tokens[i + 1], 'REPLACE')) i += 2;
+  const object = tokens[i];
+  if (isWord(object, 'DATABASE')) {
+    const name = databaseNameAt(tokens, i + 1);
+    if (state.ownDatabase !== undefined) return { action: 'refuse', reason: `a second CREATE DATABASE (${name})` };
+    if (state.pendingDropDatabase !== undefined && state.pendingDropDatabase !== name) {
+      return { action: 'refuse', reason: `DROP DATABASE ${state.pendingDropDatabase} then CREATE DATABASE ${name}` };
+    }
+    state.ownDatabase = name;
+    state.pendingDropDatabase = undefined;
+    state.pendingDropLine = undefined;
+    return { action: 'drop', reason: "the dump's own CREATE DATABASE (restored into the side database)" };
+  }
+  if (isWord(object, 'USER') && isWord(tokens[i + 1], 'MAPPING'))
+    return { action: 'refuse', reason: 'CREATE USER MAPPING (connections to other servers)' };
+  if (object?.kind === 'word' && CLUSTER_OBJECTS.has(object.text)) {
+    return { action: 'refuse', reason: `CREATE ${object.text} acts on the whole server` };
+  }
+  if (isWord(object, 'FOREIGN') && isWord(tokens[i + 1], 'DATA'))
+    return { action: 'refuse', reason: 'CREATE FOREIGN DATA WRAPPER' };
+  if (isWord(object, 'EVENT')) return { action: 'refuse', reason: 'CREATE EVENT TRIGGER needs a superuser' };
+  if (isWord(object, 'EXTENSION')) {
+    const name = databaseNameAt(tokens, i + 1);
+    if (name && UNTRUSTED_EXTENSIONS.has(name)) {
+      return { action: 'refuse', reason: `CREATE EXTENSION ${name} reaches other databases or the server's files` };
+    }
+  }
+  return { action: 'forward' };
+}
+
+function judgeAlter(statement: Statement, state: PolicyState): Verdict {
+  const tokens = statement.first;
+  const object = tokens[1];
+  if (isWord(object, 'DATABASE')) return ownDatabaseOnly(databaseNameAt(tokens, 2), state, 'ALTER DATABASE');
+  if (isWord(object, 'ROLE', 'USER', 'GROUP')) {
+    const inDatabase = tokens.findIndex((t, i) => isWord(t, 'IN') && isWord(tokens[i + 1], 'DATABASE'));
+    if (inDatabase > 0)
+      return ownDatabaseOnly(databaseNameAt(tokens, inDatabase + 2), state, 'ALTER ROLE ... IN DATABASE');
+    return { action: 'refuse', reason: `ALTER ${object!.text} changes a role of the whole server` };
+  }
+  if (object?.kind === 'word' && CLUSTER_OBJECTS.has(object.text)) {
+    return { action: 'refuse', reason: `ALTER ${object.text} acts on the whole server` };
+  }
+  if (isWord(object, 'DEFAULT'))
+    return { action: 'drop', reason: 'default privileges belong to roles (restored without owners)' };
+  const last = statement.last;
+  const ownerTo = last.findIndex((t, i) => isWord(t, 'OWNER') && isWord(last[i + 1], 'TO') && t.depth === 0);
+  if (ownerTo >= 0)
+    return { action: 'drop', reason: 'restored without owners (the product hands ownership to the service role)' };
+  return { action: 'forward' };
+}
+
+function judgeDrop(tokens: Token[], state: PolicyState): Verdict {
+  const object = tokens[1];
+  if (isWord(object, 'DATABASE')) {
+    const name = databaseNameAt(tokens, 2);
+    if (state.ownDatabase === undefined && state.pendingDropDatabase === undefined && name !== undefined) {
+      state.pendingDropDatabase = name;
+      state.pendingDropLine = undefined;
+      return { action: 'drop', reason: "a --clean --create dump's DROP DATABASE (restored into the side database)" };
+    }
+    return { action: 'refuse', reason: `DROP DATABASE ${name ?? ''}`.trim() };
+  }
+  if (object?.kind === 'word' && (CLUSTER_OBJECTS.has(object.text) || object.text === 'OWNED')) {
+    return { action: 'refuse', reason: `DROP ${object.text} acts on the whole server` };
+  }
+  return { action: 'forward' };
+}
+
+function judgeCommentOrLabel(tokens: Token[], state: PolicyState): Verdict {
+  const on = tokens.findIndex((t) => isWord(t, 'ON'));
+  const object = tokens[on + 1];
+  if (on < 0) return { action: 'forward' };
+  if (isWord(object, 'DATABASE')) return ownDatabaseOnly(databaseNameAt(tokens, on + 2), state, 'COMMENT ON DATABASE');
+  if (isWord(object, 'EXTENSION')) return { action: 'drop', reason: 'an extension may belong to another role' };
+  if (object?.kind === 'word' && CLUSTER_OBJECTS.has(object.text)) {
+    return { action: 'refuse', reason: `${tokens[0].text} ON ${object.text} acts on the whole server` };
+  }
+  return { action: 'forward' };
+}
+
+function judgeGrant(statement: Statement, state: PolicyState): Verdict {
+  const tokens = statement.first;
+  const on = tokens.findIndex((t) => isWord(t, 'ON') && t.depth === 0);
+  if (on < 0) {
+    return { action: 'refuse', reason: `${tokens[0].text} of role membership changes roles of the whole server` };
+  }
+  const object = tokens[on + 1];
+  if (isWord(object, 'DATABASE'))
+    return ownDatabaseOnly(databaseNameAt(tokens, on + 2), state, `${tokens[0].text} ON DATABASE`);
+  if (isWord(object, 'TABLESPACE', 'FOREIGN'))
+    return { action: 'refuse', reason: `${tokens[0].text} ON ${object!.text}` };
+  return { action: 'forward' };
+}
+
+/** Roles a GRANT/REVOKE names after TO/FROM (from the statement's last tokens). */
+export function grantees(statement: Statement): string[] {
+  const last = statement.last;
+  const command = statement.first[0]?.text;
+  const keyword = command === 'GRANT' ? 'TO' : command === 'REVOKE' ? 'FROM' : undefined;
+  if (!keyword) return [];
+  let at = last.length - 1;
+  while (at >= 0 && !(isWord(last[at], keyword) && last[at].depth === 0)) at--;
+  if (at < 0) return [];
+  const roles: string[] = [];
+  for (const token of last.slice(at + 1)) {
+    if (
+      token.kind === 'word' &&
+      ['GRANT', 'WITH', 'OPTION', 'CASCADE', 'RESTRICT', 'GRANTED', 'BY'].includes(token.text)
+    )
+      break;
+    if (token.kind === 'word' && token.text === 'GROUP') continue;
+    if (token.kind === 'word' || token.kind === 'ident') roles.push(identifierValue(token));
+  }
+  return roles.filter((r) => !['public', 'current_user', 'session_user', 'current_role'].includes(r.toLowerCase()));
+}

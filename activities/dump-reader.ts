@@ -1,0 +1,991 @@
+import type { TableCount } from '../shared/activity-contract';
+import { DumpManifest } from './dump-manifest';
+import { judgeStatement, type PolicyState, type Verdict } from './dump-policy';
+import { judgeMetaCommand } from './dump-meta-commands';
+import { MAX_TOKEN_TEXT, Statement, type TokenKind } from './dump-statement';
+
+/**
+ * A plain SQL dump read the way psql reads it, in one streaming pass with bounded memory. The states and
+ * their transitions follow psql's lexer (src/fe_utils/psqlscan.l) case for case: strings with and without
+ * standard_conforming_strings, E'' / B'' / X'' / N'' / U&'' strings and their continuation across newlines,
+ * quoted identifiers, nested comments, dollar quotes with tags, psql variables, parenthesis and BEGIN ATOMIC
+ * depth, and backslash commands wherever psql sees one. Like psql, it works line by line: a newline is never
+ * part of a token, so `--` comments end there and a backslash at the end of a line escapes nothing.
+ *
+ * It yields the bytes to hand to psql (statements the product leaves out replaced by nothing, line numbers
+ * kept), the manifest, and the refusals. A statement is held back until its end, so a refused one never
+ * reaches psql; only INSERT and SELECT, which the policy never leaves out, stream through at once.
+ */
+
+const enum S {
+  Initial,
+  Dash,
+  Slash,
+  LineComment,
+  Comment,
+  CommentSlash,
+  CommentStar,
+  Ident,
+  Prefix,
+  PrefixU,
+  PrefixUAmp,
+  Number,
+  NumberExp,
+  NumberExpSign,
+  Dollar,
+  Param,
+  Colon,
+  ColonQuoted,
+  ColonVar,
+  Backslash,
+  Meta,
+  StdString,
+  StdStringQuote,
+  EscString,
+  EscStringBackslash,
+  EscStringQuote,
+  BitString,
+  QuoteStop,
+  QuotedIdent,
+  QuotedIdentQuote,
+  DollarQuoted,
+  DollarQuotedTag,
+}
+
+/** Sub-states of psql's {quotecontinue} look-ahead after a closing quote. */
+const enum Q {
+  Start,
+  Blank,
+  Dash,
+  Comment,
+  AfterNewline,
+  AfterNewlineDash,
+  AfterNewlineComment,
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x27;
+const DQUOTE = 0x22;
+const DOLLAR = 0x24;
+const BACKSLASH = 0x5c;
+const MAX_HELD_BYTES = 16 * 1024 * 1024;
+const MAX_DOLLAR_TAG = 64;
+const MAX_META_LINE = 4096;
+const DUMP_COMPLETE = /^-- PostgreSQL database dump complete\s*$/;
+/** Server functions that read or write the server's files, signal other sessions, or open connections. */
+const DANGEROUS_FUNCTIONS =
+  /\b(lo_import|lo_export|pg_read_file|pg_read_binary_file|pg_ls_dir|pg_stat_file|pg_file_write|pg_file_rename|pg_file_unlink|pg_logdir_ls|pg_ls_logdir|pg_ls_waldir|pg_ls_tmpdir|pg_ls_archive_statusdir|dblink_connect_u|dblink_connect|dblink_exec|dblink_open|dblink_send_query|dblink|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote)\s*\(/i;
+const DANGEROUS_SETTINGS =
+  /\bset_config\s*\(\s*'(role|session_authorization|standard_conforming_strings|client_encoding)'/i;
+/** Variables psql defines itself: `:NAME` would splice their value into the SQL, unseen by any reader. */
+const PSQL_VARIABLES = new Set(
+  'AUTOCOMMIT COMP_KEYWORD_CASE DBNAME ECHO ECHO_HIDDEN ENCODING ERROR FETCH_COUNT HIDE_TABLEAM HIDE_TOAST_COMPRESSION HISTCONTROL HISTFILE HISTSIZE HOST IGNOREEOF LASTOID LAST_ERROR_MESSAGE LAST_ERROR_SQLSTATE ON_ERROR_ROLLBACK ON_ERROR_STOP PORT PROMPT1 PROMPT2 PROMPT3 QUIET ROW_COUNT SERVER_VERSION_NAME SERVER_VERSION_NUM SHELL_ERROR SHELL_EXIT_CODE SHOW_ALL_RESULTS SHOW_CONTEXT SINGLELINE SINGLESTEP SQLSTATE USER VERBOSITY VERSION VERSION_NAME VERSION_NUM WATCH_INTERVAL SERVICE'.split(
+    ' ',
+  ),
+);
+
+export interface DumpFinding {
+  line: number;
+  command: string;
+  reason: string;
+}
+
+export class DumpRefusal extends Error {
+  constructor(
+    readonly file: string,
+    readonly finding: DumpFinding,
+  ) {
+    super(`backup ${file} line ${finding.line}: ${finding.reason}: ${finding.command}`);
+  }
+}
+
+export interface DumpReaderOptions {
+  file: string;
+  /** Test seam: false records refusals but lets everything through, to show that confinement alone holds. */
+  enforce?: boolean;
+  /** Roles that are superusers on the target server: SET ROLE to one of them is refused. */
+  superusers?: string[];
+  /** Fires the first time a GRANT/REVOKE names a role, before psql can read that statement. */
+  onRole?: (role: string) => void;
+}
+
+export interface DumpSummary {
+  uncompressedBytes: number;
+  pgDumpVersion?: string;
+  serverVersion?: string;
+  tables: TableCount[];
+  roles: string[];
+  complete: boolean;
+  restrictLines: number;
+  statements: number;
+  /** Statements and psql commands left out of the stream, by reason. */
+  leftOut: Record<string, number>;
+  /** What the reader refused (with enforcement off, what it would have refused). */
+  refusals: DumpFinding[];
+}
+
+export class DumpReader {
+  private state = S.Initial;
+  private quoteStop = Q.Start;
+  private stringState = S.StdString;
+  private line = 1;
+  private lineHasContent = false;
+  private stdStrings = true;
+  private stdStringsNextLine?: boolean;
+  private parenDepth = 0;
+  private beginDepth = 0;
+  private identifierCount = 0;
+  private identifiers = ['', '', '', ''];
+  private commentDepth = 0;
+  private textBytes: number[] = [];
+  private dollarTag = '';
+  private openingTag = '';
+  private statement = new Statement();
+  private released = false;
+  private releaseRequested = false;
+  private colonQuote = '';
+  private metaAtLineStart = false;
+  private inCopy = false;
+  private copyAfterThisLine?: string[];
+  private copyRows = 0;
+  private copyTable: string[] = [];
+  private copyLineHead = '';
+  private copyLineLength = 0;
+  private metaLine = '';
+  private commentText = '';
+  private completeSeen = false;
+  private inTransaction = false;
+  private bytes = 0;
+  private restrictLines = 0;
+  private statements = 0;
+  private scanCarry = '';
+  private readonly leftOut: Record<string, number> = {};
+  private readonly refusals: DumpFinding[] = [];
+  private readonly manifest = new DumpManifest();
+  private readonly policy: PolicyState;
+  private readonly enforce: boolean;
+  // Output of the chunk being read: emitted pieces, and the held-back statement.
+  private chunk: Buffer = Buffer.alloc(0);
+  private out: Buffer[] = [];
+  private emitFrom = 0;
+  private holding = false;
+  private holdStart = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
+  constructor(private readonly options: DumpReaderOptions) {
+    this.enforce = options.enforce ?? true;
+    this.policy = { superusers: new Set(options.superusers ?? []) };
+    this.manifest.onRole = options.onRole;
+  }
+
+  /** Reads one chunk; returns what psql may read now. Throws DumpRefusal (enforcing) before psql sees a refused byte. */
+  push(chunk: Buffer): Buffer {
+    this.chunk = chunk;
+    this.out = [];
+    this.emitFrom = 0;
+    this.holdStart = 0;
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.inCopy) {
+        i = this.readCopyData(chunk, i);
+        continue;
+      }
+      const start = i;
+      i = this.lex(chunk, i);
+      this.scanForDangerousCalls(chunk, start, i);
+    }
+    if (this.holding) this.holdRest(chunk);
+    else this.out.push(chunk.subarray(this.emitFrom));
+    this.bytes += chunk.length;
+    return this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
+  }
+
+  /** After the last chunk: what psql reads at end of input (it runs a statement left without `;`), and the summary. */
+  finish(): { tail: Buffer; summary: DumpSummary } {
+    this.chunk = Buffer.alloc(0);
+    this.out = [];
+    this.emitFrom = 0;
+    this.holdStart = 0;
+    this.endOfInput();
+    return { tail: Buffer.concat(this.out), summary: this.summary() };
+  }
+
+  summary(): DumpSummary {
+    return {
+      uncompressedBytes: this.bytes,
+      pgDumpVersion: this.manifest.pgDumpVersion,
+      serverVersion: this.manifest.serverVersion,
+      tables: this.manifest.tables(),
+      roles: this.manifest.roles(),
+      complete: this.completeSeen && !this.inCopy && this.state === S.Initial && this.statement.empty,
+      restrictLines: this.restrictLines,
+      statements: this.statements,
+      leftOut: { ...this.leftOut },
+      refusals: [...this.refusals],
+    };
+  }
+
+  // ---- output ----
+
+  private startHold(at: number): void {
+    if (this.holding) return;
+    this.out.push(this.chunk.subarray(this.emitFrom, at));
+    this.holding = true;
+    this.holdStart = at;
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  private holdRest(chunk: Buffer): void {
+    const piece = chunk.subarray(this.holdStart);
+    if (this.heldBytes + piece.length > MAX_HELD_BYTES) {
+      this.refuse(
+        this.statement.line || this.line,
+        this.statement.describe(),
+        'a statement longer than 16 MB cannot be checked',
+      );
+      this.released = true;
+      this.releaseHold(chunk.length);
+      return;
+    }
+    this.held.push(piece);
+    this.heldBytes += piece.length;
+  }
+
+  /** Ends the hold at `end` (exclusive) and passes the held bytes on, or leaves them out. */
+  private resolveHold(end: number, keep: boolean): void {
+    if (!this.holding) return;
+    this.holding = false;
+    const last = this.chunk.subarray(this.holdStart, end);
+    if (keep) this.out.push(...this.held, last);
+    else {
+      // Newlines stay, so that psql's line numbers are the file's.
+      let newlines = countNewlines(last);
+      for (const piece of this.held) newlines += countNewlines(piece);
+      this.out.push(Buffer.from('\n'.repeat(newlines)));
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    this.emitFrom = end;
+  }
+
+  private releaseHold(at: number): void {
+    this.resolveHold(at, true);
+  }
+
+  private refuse(line: number, command: string, reason: string): void {
+    const finding = { line, command: command.slice(0, 160), reason };
+    this.refusals.push(finding);
+    if (this.enforce) throw new DumpRefusal(this.options.file, finding);
+  }
+
+  // ---- the lexer ----
+
+  /** Lexes from `i` until the chunk ends or a COPY block begins; returns where it stopped. */
+  private lex(chunk: Buffer, start: number): number {
+    let i = start;
+    while (i < chunk.length) {
+      if (this.inCopy) return i;
+      const c = chunk[i];
+      if (c === NL && this.state !== S.Meta && this.state !== S.QuoteStop && this.state !== S.Backslash) {
+        this.newlineInState();
+        i++;
+        continue;
+      }
+      const consumed = this.step(c, i);
+      if (this.releaseRequested) {
+        // INSERT and SELECT are never left out: their bytes stream on instead of being held.
+        this.releaseRequested = false;
+        this.released = true;
+        this.releaseHold(i);
+      }
+      if (consumed) i++;
+    }
+    return i;
+  }
+
+  /** One byte in the current state; false when the byte must be read again in the new state. */
+  private step(c: number, i: number): boolean {
+    switch (this.state) {
+      case S.Initial:
+        return this.initial(c, i);
+      case S.Dash:
+        this.state = S.Initial;
+        if (c === 0x2d) {
+          this.state = S.LineComment;
+          this.commentText = '--';
+          return true;
+        }
+        this.token('punct', '-');
+        return false;
+      case S.Slash:
+        this.state = S.Initial;
+        if (c === 0x2a) {
+          this.state = S.Comment;
+          this.commentDepth = 0;
+          return true;
+        }
+        this.token('punct', '/');
+        return false;
+      case S.LineComment:
+        if (c === CR) {
+          this.endLineComment();
+          this.state = S.Initial;
+        } else if (this.commentText.length < 200) this.commentText += String.fromCharCode(c);
+        return true;
+      case S.Comment:
+        if (c === 0x2f) this.state = S.CommentSlash;
+        else if (c === 0x2a) this.state = S.CommentStar;
+        return true;
+      case S.CommentSlash:
+        if (c === 0x2a) {
+          this.commentDepth++;
+          this.state = S.Comment;
+        } else if (c !== 0x2f) this.state = S.Comment;
+        return true;
+      case S.CommentStar:
+        if (c === 0x2f) {
+          if (this.commentDepth <= 0) this.state = S.Initial;
+          else {
+            this.commentDepth--;
+            this.state = S.Comment;
+          }
+        } else if (c !== 0x2a) this.state = c === 0x2f ? S.CommentSlash : S.Comment;
+        return true;
+      case S.Ident:
+        if (isIdentCont(c)) {
+          if (this.textBytes.length < MAX_TOKEN_TEXT) this.textBytes.push(c);
+          return true;
+        }
+        this.endWord();
+        return false;
+      case S.Prefix:
+        return this.prefix(c);
+      case S.PrefixU:
+        if (c === 0x26 /* & */) {
+          this.state = S.PrefixUAmp;
+          return true;
+        }
+        this.state = S.Ident;
+        return false;
+      case S.PrefixUAmp:
+        if (c === QUOTE) return this.beginString(S.StdString);
+        if (c === DQUOTE) {
+          this.state = S.QuotedIdent;
+          this.textBytes = [];
+          return true;
+        }
+        this.endWord();
+        this.token('punct', '&');
+        return false;
+      case S.Number:
+        if (isDigit(c) || c === 0x2e) return true;
+        if (c === 0x45 || c === 0x65) {
+          this.state = S.NumberExp;
+          return true;
+        }
+        return this.endNumber(c);
+      case S.NumberExp:
+        if (c === 0x2b || c === 0x2d) {
+          this.state = S.NumberExpSign;
+          return true;
+        }
+        if (isDigit(c)) {
+          this.state = S.Number;
+          return true;
+        }
+        return this.junkAfterNumber(c);
+      case S.NumberExpSign:
+        if (isDigit(c)) {
+          this.state = S.Number;
+          return true;
+        }
+        return this.junkAfterNumber(c);
+      case S.Param:
+        if (isDigit(c)) return true;
+        return this.endNumber(c);
+      case S.Dollar:
+        return this.dollar(c);
+      case S.Colon:
+        return this.colon(c);
+      case S.ColonVar:
+      case S.ColonQuoted:
+        return this.colonVariable(c);
+      case S.Backslash:
+        return this.backslash(c, i);
+      case S.Meta:
+        if (c === NL) {
+          this.endMeta(i);
+          return false;
+        }
+        if (this.metaLine.length < MAX_META_LINE) this.metaLine += String.fromCharCode(c);
+        return true;
+      case S.StdString:
+        if (c === QUOTE) this.state = S.StdStringQuote;
+        else this.addText(c);
+        return true;
+      case S.StdStringQuote:
+        if (c === QUOTE) {
+          this.addText(c);
+          this.state = S.StdString;
+          return true;
+        }
+        return this.closeString(S.StdString);
+      case S.EscString:
+        if (c === BACKSLASH) this.state = S.EscStringBackslash;
+        else if (c === QUOTE) this.state = S.EscStringQuote;
+        else this.addText(c);
+        return true;
+      case S.EscStringBackslash:
+        this.addText(c);
+        this.state = S.EscString;
+        return true;
+      case S.EscStringQuote:
+        if (c === QUOTE) {
+          this.addText(c);
+          this.state = S.EscString;
+          return true;
+        }
+        return this.closeString(S.EscString);
+      case S.BitString:
+        if (c === QUOTE) return this.closeString(S.BitString, true);
+        this.addText(c);
+        return true;
+      case S.QuoteStop:
+        return this.quoteContinuation(c);
+      case S.QuotedIdent:
+        if (c === DQUOTE) this.state = S.QuotedIdentQuote;
+        else if (this.textBytes.length < MAX_TOKEN_TEXT) this.textBytes.push(c);
+        return true;
+      case S.QuotedIdentQuote:
+        if (c === DQUOTE) {
+          this.textBytes.push(c);
+          this.state = S.QuotedIdent;
+          return true;
+        }
+        this.state = S.Initial;
+        this.token('ident', decode(this.textBytes));
+        return false;
+      case S.DollarQuoted:
+        if (c === DOLLAR) {
+          this.state = S.DollarQuotedTag;
+          this.dollarTag = '';
+        }
+        return true;
+      case S.DollarQuotedTag:
+        return this.dollarQuotedTag(c);
+    }
+  }
+
+  private initial(c: number, i: number): boolean {
+    if (c === 0x20 || c === 0x09 || c === CR || c === 0x0c) return true;
+    if (this.copyAfterThisLine) {
+      this.refuse(this.line, this.restOfLine(i), 'text after COPY ... FROM stdin on the same line');
+      this.copyAfterThisLine = undefined;
+    }
+    if (c === BACKSLASH) {
+      // Held from the backslash on, whatever the statement: psql runs a meta-command at the end of its line.
+      if (!this.holding && i >= 0) this.startHold(i);
+      this.state = S.Backslash;
+      return true;
+    }
+    if (this.statement.empty && !this.holding && i >= 0) this.startHold(i);
+    this.lineHasContent = true;
+    switch (c) {
+      case 0x2d:
+        this.state = S.Dash;
+        return true;
+      case 0x2f:
+        this.state = S.Slash;
+        return true;
+      case QUOTE:
+        return this.beginString(this.stdStrings ? S.StdString : S.EscString);
+      case DQUOTE:
+        this.state = S.QuotedIdent;
+        this.textBytes = [];
+        return true;
+      case DOLLAR:
+        this.state = S.Dollar;
+        this.dollarTag = '';
+        return true;
+      case 0x3a:
+        this.state = S.Colon;
+        return true;
+      case 0x28:
+        this.token('punct', '(');
+        this.parenDepth++;
+        return true;
+      case 0x29:
+        if (this.parenDepth > 0) this.parenDepth--;
+        this.token('punct', ')');
+        return true;
+      case 0x3b:
+        if (this.parenDepth === 0 && this.beginDepth === 0) this.endStatement(i + 1);
+        else this.token('punct', ';');
+        return true;
+    }
+    if (isDigit(c)) {
+      this.state = S.Number;
+      return true;
+    }
+    if (isIdentStart(c)) {
+      this.textBytes = [c];
+      const lower = c | 0x20;
+      if (lower === 0x65 || lower === 0x62 || lower === 0x78 || lower === 0x6e) this.state = S.Prefix;
+      else this.state = lower === 0x75 ? S.PrefixU : S.Ident;
+      return true;
+    }
+    this.token('punct', String.fromCharCode(c));
+    return true;
+  }
+
+  /** E'', B'', X'', N'': a letter that starts a token and is followed by a quote. */
+  private prefix(c: number): boolean {
+    if (c !== QUOTE) {
+      this.state = S.Ident;
+      return false;
+    }
+    const lower = this.textBytes[0] | 0x20;
+    if (lower === 0x65) return this.beginString(S.EscString);
+    if (lower === 0x6e) return this.beginString(this.stdStrings ? S.StdString : S.EscString);
+    return this.beginString(S.BitString);
+  }
+
+  private beginString(kind: S): boolean {
+    this.stringState = kind;
+    this.state = kind;
+    this.textBytes = [];
+    return true;
+  }
+
+  private addText(c: number): void {
+    if (this.textBytes.length < MAX_TOKEN_TEXT) this.textBytes.push(c);
+  }
+
+  /** After a closing quote psql looks ahead for whitespace with a newline and another quote: the same string goes on. */
+  private closeString(kind: S, consumeQuote = false): boolean {
+    this.stringState = kind;
+    this.state = S.QuoteStop;
+    this.quoteStop = Q.Start;
+    return consumeQuote;
+  }
+
+  private quoteContinuation(c: number): boolean {
+    const q = this.quoteStop;
+    if (c === NL) {
+      // A line ends: psql keeps the look-ahead state only when nothing followed the quote on this line.
+      if (q !== Q.Start) this.endString();
+      this.newlineInState();
+      return true;
+    }
+    const space = c === 0x20 || c === 0x09 || c === 0x0c;
+    switch (q) {
+      case Q.Start:
+      case Q.Blank:
+        if (space) this.quoteStop = Q.Blank;
+        else if (c === 0x2d) this.quoteStop = Q.Dash;
+        else if (c === CR) this.quoteStop = Q.AfterNewline;
+        else return this.failContinuation(false);
+        return true;
+      case Q.Dash:
+      case Q.AfterNewlineDash:
+        if (c === 0x2d) {
+          this.quoteStop = q === Q.Dash ? Q.Comment : Q.AfterNewlineComment;
+          return true;
+        }
+        return this.failContinuation(true);
+      case Q.Comment:
+      case Q.AfterNewlineComment:
+        if (c === CR) this.quoteStop = Q.AfterNewline;
+        return true;
+      case Q.AfterNewline:
+        if (space || c === CR) return true;
+        if (c === 0x2d) {
+          this.quoteStop = Q.AfterNewlineDash;
+          return true;
+        }
+        if (c === QUOTE) {
+          this.state = this.stringState;
+          return true;
+        }
+        return this.failContinuation(false);
+    }
+  }
+
+  /** No continuation: the string ends; what was looked at is read again as ordinary input. */
+  private failContinuation(pendingDash: boolean): boolean {
+    this.endString();
+    if (pendingDash) this.token('punct', '-');
+    return false;
+  }
+
+  private endString(): void {
+    this.state = S.Initial;
+    this.token('string', decode(this.textBytes));
+  }
+
+  private dollar(c: number): boolean {
+    const tag = this.dollarTag;
+    if (c === DOLLAR) {
+      this.openingTag = tag;
+      this.state = S.DollarQuoted;
+      return true;
+    }
+    if (tag === '' && isDigit(c)) {
+      this.state = S.Param;
+      return true;
+    }
+    if (tag === '' ? isIdentStart(c) : isIdentStart(c) || isDigit(c)) {
+      if (tag.length >= MAX_DOLLAR_TAG) {
+        this.refuse(this.line, `$${tag}`, `a dollar-quote tag longer than ${MAX_DOLLAR_TAG} bytes`);
+      }
+      this.dollarTag += String.fromCharCode(c);
+      return true;
+    }
+    // psql's {dolqfailed}: only the `$` is taken; the tag's letters are read again as an identifier.
+    this.state = S.Initial;
+    this.token('punct', '$');
+    for (const byte of Buffer.from(tag, 'latin1')) this.step(byte, -1);
+    return false;
+  }
+
+  private dollarQuotedTag(c: number): boolean {
+    if (c === DOLLAR) {
+      if (this.dollarTag === this.openingTag) {
+        this.state = S.Initial;
+        this.token('string', '$');
+      } else this.dollarTag = ''; // psql puts the `$` back: it may open the real closing tag
+      return true;
+    }
+    const valid = this.dollarTag === '' ? isIdentStart(c) : isIdentStart(c) || isDigit(c);
+    if (valid && this.dollarTag.length < MAX_DOLLAR_TAG + 1) {
+      this.dollarTag += String.fromCharCode(c);
+      return true;
+    }
+    this.state = S.DollarQuoted;
+    return false;
+  }
+
+  private colon(c: number): boolean {
+    if (c === 0x3a || c === 0x3d) {
+      this.state = S.Initial;
+      this.token('punct', c === 0x3a ? '::' : ':=');
+      return true;
+    }
+    if (c === QUOTE || c === DQUOTE) {
+      this.state = S.ColonQuoted;
+      this.colonQuote = String.fromCharCode(c);
+      this.metaLine = '';
+      return true;
+    }
+    if (c === 0x7b /* { */) {
+      this.refuse(this.line, ':{?...}', 'a psql variable test, never in a dump');
+      this.state = S.Initial;
+      return true;
+    }
+    if (isVariableChar(c)) {
+      this.state = S.ColonVar;
+      this.metaLine = String.fromCharCode(c);
+      return true;
+    }
+    this.state = S.Initial;
+    this.token('punct', ':');
+    return false;
+  }
+
+  /** `:name`, `:'name'`, `:"name"`: psql splices a defined variable's value in; an undefined one stays as typed. */
+  private colonVariable(c: number): boolean {
+    if (isVariableChar(c)) {
+      if (this.metaLine.length < MAX_TOKEN_TEXT) this.metaLine += String.fromCharCode(c);
+      return true;
+    }
+    const quoted = this.state === S.ColonQuoted;
+    this.state = S.Initial;
+    if (quoted && !(c === this.colonQuote.charCodeAt(0) && this.metaLine.length > 0)) {
+      // psql's fallback rule: only the colon is taken; the quote then opens a string or identifier.
+      this.token('punct', ':');
+      for (const byte of Buffer.from(this.colonQuote + this.metaLine, 'latin1')) this.step(byte, -1);
+      return false;
+    }
+    const name = Buffer.from(this.metaLine, 'latin1').toString('utf8');
+    if (PSQL_VARIABLES.has(name)) {
+      this.refuse(this.line, `:${name}`, 'a psql variable, which psql would replace by its value');
+    }
+    this.token('word', `:${name}`);
+    return quoted; // the closing quote belongs to the variable reference
+  }
+
+  private backslash(c: number, i: number): boolean {
+    if (c === 0x3b || c === 0x3a) {
+      this.state = S.Initial;
+      this.refuse(this.line, `\\${String.fromCharCode(c)}`, 'a psql backslash sequence, never in a dump');
+      return true;
+    }
+    void i;
+    this.metaAtLineStart = !this.lineHasContent && this.statement.empty;
+    this.lineHasContent = true;
+    this.state = S.Meta;
+    this.metaLine = '\\';
+    return false;
+  }
+
+  private restOfLine(from: number): string {
+    if (from < 0) return '';
+    const end = this.chunk.indexOf(NL, from);
+    return this.chunk.toString('utf8', from, Math.min(end < 0 ? this.chunk.length : end, from + 120)).trimEnd();
+  }
+
+  private endMeta(at: number): void {
+    this.state = S.Initial;
+    const line = Buffer.from(this.metaLine, 'latin1').toString('utf8').trimEnd();
+    const verdict = this.metaAtLineStart
+      ? judgeMetaCommand(line, this.policy.ownDatabase)
+      : ({ action: 'refuse', reason: 'a psql meta-command' } as const);
+    if (verdict.action === 'refuse') {
+      this.refuse(this.line, line, verdict.reason);
+      this.resolveHold(at, true);
+      return;
+    }
+    if (verdict.kind === 'restrict') this.restrictLines++;
+    this.leftOut[verdict.reason] = (this.leftOut[verdict.reason] ?? 0) + 1;
+    this.resolveHold(at, false);
+  }
+
+  private junkAfterNumber(c: number): boolean {
+    this.refuse(
+      this.line,
+      String.fromCharCode(c),
+      'a number followed by letters (psql and the server would split it differently)',
+    );
+    this.state = S.Initial;
+    return false;
+  }
+
+  private endNumber(c: number): boolean {
+    if (isIdentStart(c)) return this.junkAfterNumber(c);
+    this.state = S.Initial;
+    this.token('number', '0');
+    return false;
+  }
+
+  private endWord(): void {
+    this.state = S.Initial;
+    const word = decode(this.textBytes).replace(/[a-z]/g, (ch) => ch.toUpperCase());
+    this.trackBeginAtomic(word);
+    this.token('word', word);
+  }
+
+  /** psql's heuristic for CREATE FUNCTION ... BEGIN ATOMIC ... END: semicolons inside do not end the statement. */
+  private trackBeginAtomic(word: string): void {
+    if (this.identifierCount === 0) this.identifiers = ['', '', '', ''];
+    if (['CREATE', 'FUNCTION', 'PROCEDURE', 'OR', 'REPLACE'].includes(word) && this.identifierCount < 4) {
+      this.identifiers[this.identifierCount] = word[0];
+    }
+    this.identifierCount++;
+    const [a, b, c, d] = this.identifiers;
+    const creatingRoutine =
+      a === 'C' && (b === 'F' || b === 'P' || (b === 'O' && c === 'R' && (d === 'F' || d === 'P')));
+    if (!creatingRoutine || this.parenDepth !== 0) return;
+    if (word === 'BEGIN') this.beginDepth++;
+    else if (word === 'CASE' && this.beginDepth >= 1) this.beginDepth++;
+    else if (word === 'END' && this.beginDepth > 0) this.beginDepth--;
+  }
+
+  private token(kind: TokenKind, text: string): void {
+    const first = this.statement.empty;
+    this.statement.add({ kind, text, depth: this.parenDepth }, this.line);
+    if (first && kind === 'word' && (text === 'INSERT' || text === 'SELECT')) this.releaseRequested = true;
+  }
+
+  private endLineComment(): void {
+    if (this.statement.empty) {
+      this.manifest.comment(this.commentText);
+      if (DUMP_COMPLETE.test(this.commentText)) this.completeSeen = true;
+    }
+    this.commentText = '';
+  }
+
+  private endStatement(end: number): void {
+    const statement = this.statement;
+    this.identifierCount = 0;
+    if (statement.empty) {
+      this.resolveHold(end, true);
+      return;
+    }
+    this.statements++;
+    const verdict: Verdict = judgeStatement(statement, this.policy);
+    if (this.policy.pendingDropDatabase !== undefined) this.policy.pendingDropLine ??= statement.line;
+    if (verdict.action === 'refuse') this.refuse(statement.line, statement.describe(), verdict.reason);
+    this.applySessionEffects(statement);
+    if (verdict.action === 'drop') {
+      this.leftOut[verdict.reason] = (this.leftOut[verdict.reason] ?? 0) + 1;
+      this.manifest.ownerNamed(statement);
+    } else this.manifest.statement(statement);
+    if (verdict.action === 'copy') {
+      this.copyAfterThisLine = verdict.table;
+      this.copyTable = verdict.table;
+    }
+    if (this.released) {
+      this.released = false;
+      if (this.holding) this.resolveHold(end, true);
+    } else this.resolveHold(end, verdict.action !== 'drop');
+    this.statement = new Statement();
+  }
+
+  /** What a statement changes in psql's own reading of the lines after it. */
+  private applySessionEffects(statement: Statement): void {
+    const words = statement.words(3);
+    if (/^(BEGIN|START)/.test(words)) this.inTransaction = true;
+    if (/^(COMMIT|END)/.test(words)) this.inTransaction = false;
+    const tokens = statement.first;
+    const settingAt = tokens[1]?.kind === 'word' && ['SESSION', 'LOCAL'].includes(tokens[1].text) ? 2 : 1;
+    const setting = tokens[settingAt];
+    if (!setting || setting.text.toLowerCase() !== 'standard_conforming_strings') return;
+    if (tokens[0].text === 'RESET') {
+      this.stdStringsNextLine = true;
+      return;
+    }
+    const value = (tokens[settingAt + 2]?.text ?? '').toLowerCase();
+    const on = ['on', 'true', 'yes', '1', 'default'].includes(value);
+    const off = ['off', 'false', 'no', '0'].includes(value);
+    if (tokens[0].text !== 'SET' || tokens[1].text === 'LOCAL' || this.inTransaction || !(on || off)) {
+      this.refuse(
+        statement.line,
+        statement.describe(),
+        'a change of standard_conforming_strings psql could read differently',
+      );
+      return;
+    }
+    this.stdStringsNextLine = on;
+  }
+
+  // ---- lines and COPY data ----
+
+  private newlineInState(): void {
+    if (this.state === S.LineComment) {
+      this.endLineComment();
+      this.state = S.Initial;
+    } else if (this.state === S.Dash || this.state === S.Slash) {
+      this.token('punct', this.state === S.Dash ? '-' : '/');
+      this.state = S.Initial;
+    } else if (this.state === S.Ident || this.state === S.Prefix || this.state === S.PrefixU) this.endWord();
+    else if (this.state === S.PrefixUAmp) {
+      this.endWord();
+      this.token('punct', '&');
+    } else if (this.state === S.Number || this.state === S.Param) this.endNumber(NL);
+    else if (this.state === S.NumberExp || this.state === S.NumberExpSign) this.junkAfterNumber(NL);
+    else if (this.state === S.Colon) {
+      this.state = S.Initial;
+      this.token('punct', ':');
+    } else if (this.state === S.ColonVar || this.state === S.ColonQuoted) this.colonVariable(NL);
+    else if (this.state === S.Dollar) this.dollar(NL);
+    else if (this.state === S.DollarQuotedTag) this.state = S.DollarQuoted;
+    else if (this.state === S.StdStringQuote || this.state === S.EscStringQuote) {
+      this.closeString(this.state === S.StdStringQuote ? S.StdString : S.EscString);
+    } else if (this.state === S.EscStringBackslash)
+      this.state = S.EscString; // psql's line holds no newline to escape
+    else if (this.state === S.QuotedIdentQuote) {
+      this.state = S.Initial;
+      this.token('ident', decode(this.textBytes));
+    } else if (this.state === S.CommentSlash || this.state === S.CommentStar) this.state = S.Comment;
+    this.line++;
+    this.lineHasContent = false;
+    if (this.stdStringsNextLine !== undefined) {
+      this.stdStrings = this.stdStringsNextLine;
+      this.stdStringsNextLine = undefined;
+    }
+    if (this.copyAfterThisLine) {
+      this.copyAfterThisLine = undefined;
+      this.inCopy = true;
+      this.copyRows = 0;
+    }
+  }
+
+  private readCopyData(chunk: Buffer, start: number): number {
+    let lineStart = start;
+    for (;;) {
+      const newline = chunk.indexOf(NL, lineStart);
+      if (newline === -1) {
+        if (lineStart < chunk.length) {
+          if (this.copyLineHead.length < 3)
+            this.copyLineHead += chunk.toString('latin1', lineStart, Math.min(chunk.length, lineStart + 3));
+          this.copyLineLength += chunk.length - lineStart;
+        }
+        return chunk.length;
+      }
+      const length = this.copyLineLength + (newline - lineStart);
+      const head = (this.copyLineHead + chunk.toString('latin1', lineStart, Math.min(newline, lineStart + 3))).slice(
+        0,
+        length,
+      );
+      this.copyLineHead = '';
+      this.copyLineLength = 0;
+      this.line++;
+      if (head === '\\.' || head === '\\.\r') {
+        this.inCopy = false;
+        this.manifest.copyRows(this.copyTable, this.copyRows);
+        return newline + 1;
+      }
+      this.copyRows++;
+      lineStart = newline + 1;
+    }
+  }
+
+  private endOfInput(): void {
+    if (this.inCopy) return;
+    if (this.state === S.Meta) this.endMeta(0);
+    else if (this.state === S.QuoteStop) this.endString();
+    else if (this.state !== S.Initial) this.newlineInState();
+    if (this.state === S.LineComment) this.endLineComment();
+    // psql sends a statement left without `;` at the end of its input: judge it like any other.
+    if (!this.statement.empty) this.endStatement(0);
+    else this.resolveHold(0, true);
+    if (this.policy.pendingDropDatabase !== undefined) {
+      this.refuse(
+        this.policy.pendingDropLine ?? this.line,
+        `DROP DATABASE ${this.policy.pendingDropDatabase}`,
+        'DROP DATABASE of a database the dump does not create',
+      );
+    }
+  }
+
+  /** The server functions that reach outside the database, wherever they appear (function bodies included). */
+  private scanForDangerousCalls(chunk: Buffer, from: number, to: number): void {
+    if (to <= from) return;
+    const text = this.scanCarry + chunk.toString('latin1', from, to);
+    const match = DANGEROUS_FUNCTIONS.exec(text) ?? DANGEROUS_SETTINGS.exec(text);
+    this.scanCarry = match ? '' : text.slice(-64);
+    if (!match) return;
+    // this.line is the line at `to`: step back over the newlines after the match.
+    const line = this.line - countNewlines(Buffer.from(text.slice(match.index), 'latin1'));
+    this.refuse(Math.max(1, line), match[0], 'a server function that reaches outside the database or the session');
+  }
+}
+
+function countNewlines(buffer: Buffer): number {
+  let count = 0;
+  for (let at = buffer.indexOf(NL); at !== -1; at = buffer.indexOf(NL, at + 1)) count++;
+  return count;
+}
+
+function decode(bytes: number[]): string {
+  return Buffer.from(bytes).toString('utf8');
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isIdentStart(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
+}
+
+function isIdentCont(c: number): boolean {
+  return isIdentStart(c) || isDigit(c) || c === DOLLAR;
+}
+
+function isVariableChar(c: number): boolean {
+  return isIdentStart(c) || isDigit(c);
+}
