@@ -4,7 +4,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { ErrorType } from '../shared/errors';
-import { DumpScanner, type DumpSummary } from './dump-scanner';
+import { DumpReader, DumpRefusal, type DumpSummary } from './dump-reader';
 import { errorMessage, failure } from './errors';
 
 export const READ_CHUNK_BYTES = 1024 * 1024;
@@ -68,6 +68,14 @@ export function byteCounter(onBytes: (total: number) => void): Transform {
   });
 }
 
+/** A refusal of the dump reader as the failure an SRE sees: file, line and command named, not retryable. */
+export function unsafeBackupFailure(refusal: DumpRefusal) {
+  return failure(
+    ErrorType.BackupUnsafe,
+    `${refusal.message} (a pg_dump of one database never does this; the file was not restored)`,
+  );
+}
+
 /** Throws the broken-backup failure a finished scan reveals, if any. */
 export function assertCompleteDump(summary: DumpSummary, file: string): void {
   if (summary.uncompressedBytes === 0) {
@@ -89,12 +97,16 @@ export async function scanBackupFile(
   signal?: AbortSignal,
 ): Promise<DumpSummary & { sizeBytes: number }> {
   const sizeBytes = await checkGzipHeader(filePath, file);
-  const scanner = new DumpScanner();
+  const reader = new DumpReader({ file });
   const sink = new Writable({
     highWaterMark: GUNZIP_CHUNK_BYTES,
     write(chunk: Buffer, _encoding, callback) {
-      scanner.push(chunk);
-      callback();
+      try {
+        reader.push(chunk);
+        callback();
+      } catch (err) {
+        callback(err as Error);
+      }
     },
   });
   try {
@@ -106,17 +118,17 @@ export async function scanBackupFile(
       { signal },
     );
   } catch (err) {
+    if (err instanceof DumpRefusal) throw unsafeBackupFailure(err);
     if (isZlibError(err)) throw gunzipFailure(err, file);
     throw err;
   }
-  const summary = scanner.finish();
-  assertCompleteDump(summary, file);
-  if (summary.unsafeMetaCommand) {
-    throw failure(
-      ErrorType.InvalidInput,
-      `backup ${file} contains the psql command "${summary.unsafeMetaCommand}" (a pg_dump -C dump?): ` +
-        'restoring it could write outside the target database',
-    );
+  let summary: DumpSummary;
+  try {
+    summary = reader.finish().summary;
+  } catch (err) {
+    if (err instanceof DumpRefusal) throw unsafeBackupFailure(err);
+    throw err;
   }
+  assertCompleteDump(summary, file);
   return { ...summary, sizeBytes };
 }

@@ -5,10 +5,20 @@ import { identifierValue, isWord, readQualifiedName, type Statement, type Token 
 const DUMPED_FROM = /^-- Dumped from database version (.+?)\s*$/;
 const DUMPED_BY = /^-- Dumped by pg_dump version (.+?)\s*$/;
 const SIMPLE_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
+/** PostgreSQL 15's keywords that are not unreserved (`pg_get_keywords()`): quote_ident quotes them. */
+const QUOTED_KEYWORDS = new Set(
+  'all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean both case cast char character check coalesce collate collation column concurrently constraint create cross current_catalog current_date current_role current_schema current_time current_timestamp current_user dec decimal default deferrable desc distinct do else end except exists extract false fetch float for foreign freeze from full grant greatest group grouping having ilike in initially inner inout int integer intersect interval into is isnull join lateral leading least left like limit localtime localtimestamp national natural nchar none normalize not notnull null nullif numeric offset on only or order out outer overlaps overlay placing position precision primary real references returning right row select session_user setof similar smallint some substring symmetric table tablesample then time timestamp to trailing treat trim true union unique user using values varchar variadic verbose when where window with xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'.split(
+    ' ',
+  ),
+);
+const DATA_FOR = /^-- Data for Name: (.+?); Type: TABLE DATA; Schema: (.+?); Owner:/;
+const LOAD_VIA_ROOT = /^-- load via partition root /;
 
-/** `schema.table` as quote_ident would write each part (keywords aside: names are compared part by part). */
+/** `schema.table` exactly as PostgreSQL's quote_ident writes each part, so manifests compare with the server's names. */
 export function formatTableName(parts: string[]): string {
-  return parts.map((p) => (SIMPLE_IDENTIFIER.test(p) ? p : `"${p.replace(/"/g, '""')}"`)).join('.');
+  return parts
+    .map((p) => (SIMPLE_IDENTIFIER.test(p) && !QUOTED_KEYWORDS.has(p) ? p : `"${p.replace(/"/g, '""')}"`))
+    .join('.');
 }
 
 /** Splits `"a""b".c` back into its raw parts. */
@@ -29,13 +39,25 @@ export class DumpManifest {
   private readonly roleSet = new Set<string>();
   private readonly neededRoles = new Set<string>();
   private searchPath = ['public'];
+  /** Schema and name from pg_dump's last "Data for Name" comment (as pg_dump prints them: unquoted). */
+  private dataFor?: [string, string];
+  private loadViaRoot = false;
   pgDumpVersion?: string;
   serverVersion?: string;
   onRole?: (role: string) => void;
 
+  /**
+   * pg_dump's comments before each data block name the table the rows belong to: with --load-via-partition-root
+   * the COPY targets the root, but the rows are the partition's (and land there).
+   */
   comment(text: string): void {
     this.serverVersion ??= DUMPED_FROM.exec(text)?.[1];
     this.pgDumpVersion ??= DUMPED_BY.exec(text)?.[1];
+    const dataFor = DATA_FOR.exec(text);
+    if (dataFor) {
+      this.dataFor = [dataFor[2], dataFor[1]];
+      this.loadViaRoot = false;
+    } else if (LOAD_VIA_ROOT.test(text)) this.loadViaRoot = true;
   }
 
   /** Call for every statement psql will run (not for those left out). */
@@ -57,7 +79,8 @@ export class DumpManifest {
   }
 
   copyRows(table: string[], rows: number): void {
-    const name = this.tableName(table);
+    const target = this.loadViaRoot && this.dataFor ? this.dataFor : table;
+    const name = this.tableName(target);
     this.rows.set(name, (this.rows.get(name) ?? 0) + rows);
   }
 

@@ -70,6 +70,7 @@ const DQUOTE = 0x22;
 const DOLLAR = 0x24;
 const BACKSLASH = 0x5c;
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
+const RECENT_STATEMENTS = 1024;
 const MAX_DOLLAR_TAG = 64;
 const MAX_META_LINE = 4096;
 const DUMP_COMPLETE = /^-- PostgreSQL database dump complete\s*$/;
@@ -161,6 +162,8 @@ export class DumpReader {
   private statements = 0;
   private scanCarry = '';
   private readonly leftOut: Record<string, number> = {};
+  /** The last statements read, to name the one psql reports an error at. */
+  private readonly recent: Statement[] = [];
   private readonly refusals: DumpFinding[] = [];
   private readonly manifest = new DumpManifest();
   private readonly policy: PolicyState;
@@ -210,6 +213,14 @@ export class DumpReader {
     this.holdStart = 0;
     this.endOfInput();
     return { tail: Buffer.concat(this.out), summary: this.summary() };
+  }
+
+  /** The statement that starts at or last before a line of the file, if it is among the recent ones. */
+  statementAt(line: number): string | undefined {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      if (this.recent[i].line <= line) return this.recent[i].describe();
+    }
+    return undefined;
   }
 
   summary(): DumpSummary {
@@ -815,6 +826,8 @@ export class DumpReader {
       return;
     }
     this.statements++;
+    this.recent.push(statement);
+    if (this.recent.length > RECENT_STATEMENTS) this.recent.shift();
     const verdict: Verdict = judgeStatement(statement, this.policy);
     if (this.policy.pendingDropDatabase !== undefined) this.policy.pendingDropLine ??= statement.line;
     if (verdict.action === 'refuse') this.refuse(statement.line, statement.describe(), verdict.reason);

@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { PassThrough, type Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { ServiceConfig } from '../shared/topology';
 import type { ContainerClient } from './docker';
+import type { RestoreRole } from './restore-confinement';
 
 /** A psql reading SQL from its standard input into one database. */
 export interface PsqlProcess {
@@ -13,25 +15,54 @@ export interface PsqlProcess {
 }
 
 const PSQL_INPUT_BYTES = 1024 * 1024;
+/** An OS user that owns nothing in the container: not root, not `postgres`, which owns the data files. */
+export const CONTAINER_PSQL_USER = 'nobody';
 
-function psqlArguments(user: string, database: string): string[] {
-  // -X: no ~/.psqlrc; -q: no "COPY n" chatter; ON_ERROR_STOP: the first error fails the restore.
-  return ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', user, '-d', database];
+function psqlArguments(role: string, database: string): string[] {
+  // -X: no ~/.psqlrc; -q: no "COPY n" chatter; ON_ERROR_STOP: the first error fails the restore;
+  // -f -: standard input, with errors located as `psql:<stdin>:LINE:`.
+  return ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', role, '-d', database, '-f', '-'];
 }
 
-/** The psql inside the database's own container: it matches the server that made the dump (`\restrict`). */
+/**
+ * The session starts as the dump reader assumes: standard strings, UTF8. The password travels in the
+ * environment of the process, never in its arguments.
+ */
+function psqlEnvironment(role: RestoreRole): string[] {
+  return [
+    `PGPASSWORD=${role.password}`,
+    'PGCLIENTENCODING=UTF8',
+    'PGOPTIONS=-c standard_conforming_strings=on',
+    'PGCONNECT_TIMEOUT=10',
+  ];
+}
+
+/** The psql version inside the database's container (it matches the server that made the dump). */
+export async function containerPsqlVersion(containers: ContainerClient, config: ServiceConfig): Promise<string> {
+  const result = await containers.exec(config.databaseContainer, ['psql', '--version'], { user: CONTAINER_PSQL_USER });
+  return result.stdout.trim();
+}
+
+export async function hostPsqlVersion(): Promise<string> {
+  const { stdout } = await promisify(execFile)('psql', ['--version']);
+  return stdout.trim();
+}
+
+/**
+ * The psql inside the database's own container, as `nobody`, over TCP to 127.0.0.1 so that the role's
+ * password is checked (a Unix socket may trust any local user).
+ */
 export async function startContainerPsql(
   containers: ContainerClient,
   config: ServiceConfig,
   database: string,
+  role: RestoreRole,
 ): Promise<PsqlProcess> {
   const input = new PassThrough({ highWaterMark: PSQL_INPUT_BYTES });
   const running = await containers.startExec(
     config.databaseContainer,
-    ['psql', ...psqlArguments(config.user, database)],
-    {
-      stdin: input,
-    },
+    ['psql', '-h', '127.0.0.1', ...psqlArguments(role.name, database)],
+    { stdin: input, user: CONTAINER_PSQL_USER, env: psqlEnvironment(role) },
   );
   const exited = running.result.then((r) => ({ exitCode: r.exitCode, stderr: r.stderr }));
   return {
@@ -48,16 +79,23 @@ export async function startContainerPsql(
   };
 }
 
-/** The worker host's psql, over TCP; the password goes through the environment, never argv. */
-export function startHostPsql(config: ServiceConfig, password: string, database: string): PsqlProcess {
-  const child = spawn('psql', ['-h', config.host, '-p', String(config.port), ...psqlArguments(config.user, database)], {
-    env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' },
+/** The worker host's psql, over TCP. */
+export function startHostPsql(config: ServiceConfig, role: RestoreRole, database: string): PsqlProcess {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent' };
+  for (const pair of psqlEnvironment(role)) {
+    const at = pair.indexOf('=');
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const child = spawn('psql', ['-h', config.host, '-p', String(config.port), ...psqlArguments(role.name, database)], {
+    env,
     stdio: ['pipe', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024);
   });
+  // A psql that dies early makes writes fail with EPIPE: the exit code tells the story, not the write error.
+  child.stdin.on('error', () => undefined);
   const exited = new Promise<{ exitCode: number; stderr: string }>((resolve) => {
     child.once('error', (err) => resolve({ exitCode: -1, stderr: `cannot run psql: ${err.message}` }));
     child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : -1), stderr }));

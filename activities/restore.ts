@@ -15,20 +15,34 @@ import {
   gunzipFailure,
   isZlibError,
   READ_CHUNK_BYTES,
+  unsafeBackupFailure,
 } from './backup-integrity';
 import { resolveBackupPath } from './backup-paths';
 import type { ContainerClient } from './docker';
-import { DumpScanner } from './dump-scanner';
+import { DumpReader, DumpRefusal, type DumpSummary } from './dump-reader';
 import { errorMessage, failure } from './errors';
 import {
   assertNotLiveDatabase,
-  createDatabase,
   dropDatabase,
   MAINTENANCE_DATABASE,
   type PasswordReader,
   type PostgresAccess,
 } from './postgres';
-import { startContainerPsql, startHostPsql, type PsqlProcess } from './psql-process';
+import {
+  containerPsqlVersion,
+  hostPsqlVersion,
+  startContainerPsql,
+  startHostPsql,
+  type PsqlProcess,
+} from './psql-process';
+import {
+  dropRestoreRole,
+  handOverOwnership,
+  newRestrictKey,
+  prepareConfinedTarget,
+  psqlSupportsRestrict,
+  type RestoreRole,
+} from './restore-confinement';
 import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
 import { RestoreRoleCreator } from './restore-roles';
@@ -37,6 +51,8 @@ export interface RestoreDependencies {
   containers: ContainerClient;
   postgres: PostgresAccess;
   readPassword: PasswordReader;
+  /** Test seam: false lets the dump reader's refusals through, to show that confinement alone stops them. */
+  enforceDumpPolicy?: boolean;
 }
 
 export interface RestoreRequest {
@@ -50,8 +66,10 @@ export interface RestoreRequest {
 const HEARTBEAT_INTERVAL_MS = 2_000;
 
 /**
- * gunzip -> psql -v ON_ERROR_STOP=1 into a freshly created side database, counting each COPY block's rows on
- * the way. On failure or cancellation psql is stopped and the target dropped, so a retry starts clean.
+ * gunzip -> dump reader -> psql -v ON_ERROR_STOP=1 into a freshly created side database. psql runs confined:
+ * as `nobody` in the container, as an unprivileged role that owns only the side database, inside psql's own
+ * `\restrict`. Ownership goes to the service's role afterwards. On failure or cancellation psql is stopped,
+ * the target and the role dropped, so a retry starts clean.
  */
 export async function restoreBackup(deps: RestoreDependencies, request: RestoreRequest): Promise<RestoreResult> {
   const { service, config, file, targetDatabase } = request;
@@ -62,7 +80,10 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   const progress = new ProgressTracker(sizeBytes);
   const startedAt = Date.now();
 
-  await recreateDatabase(deps.postgres, config, targetDatabase);
+  const { role, superusers } = await prepareConfinedTarget(deps.postgres, config, targetDatabase);
+  const psqlVersion =
+    request.via === 'host' ? await hostPsqlVersion() : await containerPsqlVersion(deps.containers, config);
+  const restrictKey = psqlSupportsRestrict(psqlVersion) ? newRestrictKey() : undefined;
   log.info('restore started', { service, file, targetDatabase, via: request.via ?? 'container', sizeBytes });
 
   // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.
@@ -79,17 +100,23 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   const signal = AbortSignal.any([context.cancellationSignal, stopStreaming.signal]);
   let psql: PsqlProcess | undefined;
   const newRoles: string[] = [];
-  const scanner = new DumpScanner((role) => newRoles.push(role));
+  const reader = new DumpReader({
+    file,
+    enforce: deps.enforceDumpPolicy ?? true,
+    superusers,
+    onRole: (name) => newRoles.push(name),
+  });
+  const read = { summary: undefined as DumpSummary | undefined };
   try {
     psql =
       request.via === 'host'
-        ? startHostPsql(config, deps.readPassword(config), targetDatabase)
-        : await startContainerPsql(deps.containers, config, targetDatabase);
+        ? startHostPsql(config, role, targetDatabase)
+        : await startContainerPsql(deps.containers, config, targetDatabase, role);
     const streaming = pipeline(
       createReadStream(filePath, { highWaterMark: READ_CHUNK_BYTES }),
-      byteCounter((read) => progress.update(read)),
+      byteCounter((bytes) => progress.update(bytes)),
       createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }),
-      scanAndPrepare(scanner, newRoles, roles, file),
+      readAndPrepare(reader, read, newRoles, roles, restrictKey),
       psql.input,
       { signal },
     );
@@ -100,12 +127,22 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     if (first === 'exited') {
       stopStreaming.abort();
       await streaming.catch(() => undefined);
-      throw await psqlFailure(psql, file, targetDatabase, 'psql stopped before the whole dump was read');
+      throw await psqlFailure(
+        psql,
+        reader,
+        restrictKey,
+        file,
+        targetDatabase,
+        'psql stopped before the whole dump was read',
+      );
     }
     const { exitCode } = await untilAborted(psql.exited, context.cancellationSignal);
-    if (exitCode !== 0) throw await psqlFailure(psql, file, targetDatabase, `psql exited with ${exitCode}`);
-    const summary = scanner.finish();
+    if (exitCode !== 0) {
+      throw await psqlFailure(psql, reader, restrictKey, file, targetDatabase, `psql exited with ${exitCode}`);
+    }
+    const summary = read.summary!;
     assertCompleteDump(summary, file);
+    await handOverOwnership(deps.postgres, config, targetDatabase, role.name);
     const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
     log.info('restore finished', {
       service,
@@ -114,64 +151,76 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
       seconds,
       tables: summary.tables.length,
       rolesCreated: roles.created,
+      leftOut: summary.leftOut,
     });
     return { service, file, targetDatabase, bytesRead: progress.bytesDone, tables: summary.tables, seconds };
   } catch (err) {
     stopStreaming.abort();
-    await cleanUp(deps, config, targetDatabase, psql);
+    await cleanUp(deps, config, targetDatabase, role, psql);
     if (context.cancellationSignal.aborted) {
       log.warn('restore cancelled; target dropped', { service, file, targetDatabase });
       await context.cancelled;
     }
-    throw await explainFailure(err, psql, file, targetDatabase);
+    throw await explainFailure(err, psql, reader, restrictKey, file, targetDatabase);
   } finally {
     clearInterval(heartbeat);
     roles.close();
   }
 }
 
-async function recreateDatabase(postgres: PostgresAccess, config: ServiceConfig, name: string): Promise<void> {
-  await postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
-    // A previous attempt may have left a half-restored database: start from nothing.
-    await dropDatabase(client, name);
-    await createDatabase(client, name, config.user);
-  });
-}
-
-/** Parses each chunk before psql sees it: creates the roles it names, refuses `\connect`. */
-function scanAndPrepare(scanner: DumpScanner, newRoles: string[], roles: RestoreRoleCreator, file: string): Transform {
-  return new Transform({
+/**
+ * Reads each chunk before psql sees it: refuses what a backup must not do, leaves out what the product does
+ * itself, creates the roles the dump grants to. psql first reads the product's own `\restrict` line.
+ */
+function readAndPrepare(
+  reader: DumpReader,
+  read: { summary?: DumpSummary },
+  newRoles: string[],
+  roles: RestoreRoleCreator,
+  restrictKey: string | undefined,
+): Transform {
+  const passOn = (output: Buffer, callback: (err?: Error | null, data?: Buffer) => void) => {
+    if (newRoles.length === 0) {
+      callback(null, output);
+      return;
+    }
+    const pending = newRoles.splice(0);
+    roles.ensure(pending).then(
+      (created) => {
+        if (created.length > 0) log.info('created missing roles NOLOGIN before restoring', { roles: created });
+        callback(null, output);
+      },
+      (err: unknown) =>
+        callback(
+          failure(ErrorType.RestoreFailed, `cannot create roles ${pending.join(', ')}: ${errorMessage(err)}`, err),
+        ),
+    );
+  };
+  const transform = new Transform({
     readableHighWaterMark: GUNZIP_CHUNK_BYTES * 4,
     writableHighWaterMark: GUNZIP_CHUNK_BYTES * 4,
     transform(chunk: Buffer, _encoding, callback) {
-      scanner.push(chunk);
-      if (scanner.unsafeMetaCommand) {
-        callback(
-          failure(
-            ErrorType.InvalidInput,
-            `backup ${file} contains the psql command "${scanner.unsafeMetaCommand}" (a pg_dump -C dump?): ` +
-              'restoring it could write outside the target database',
-          ),
-        );
+      let output: Buffer;
+      try {
+        output = reader.push(chunk);
+      } catch (err) {
+        callback(err instanceof DumpRefusal ? unsafeBackupFailure(err) : (err as Error));
         return;
       }
-      if (newRoles.length === 0) {
-        callback(null, chunk);
-        return;
+      passOn(output, callback);
+    },
+    flush(callback) {
+      try {
+        const { tail, summary } = reader.finish();
+        read.summary = summary;
+        passOn(tail, callback);
+      } catch (err) {
+        callback(err instanceof DumpRefusal ? unsafeBackupFailure(err) : (err as Error));
       }
-      const pending = newRoles.splice(0);
-      roles.ensure(pending).then(
-        (created) => {
-          if (created.length > 0) log.info('created missing roles NOLOGIN before restoring', { roles: created });
-          callback(null, chunk);
-        },
-        (err: unknown) =>
-          callback(
-            failure(ErrorType.RestoreFailed, `cannot create roles ${pending.join(', ')}: ${errorMessage(err)}`, err),
-          ),
-      );
     },
   });
+  if (restrictKey) transform.push(`\\restrict ${restrictKey}\n`);
+  return transform;
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -183,11 +232,12 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Stops psql (no psql may keep writing into the target) and drops the half-restored target. */
+/** Stops psql (no psql may keep writing into the target), drops the half-restored target and the restore role. */
 async function cleanUp(
   deps: RestoreDependencies,
   config: ServiceConfig,
   targetDatabase: string,
+  role: RestoreRole,
   psql: PsqlProcess | undefined,
 ): Promise<void> {
   try {
@@ -197,24 +247,62 @@ async function cleanUp(
     if (!stopped) log.error('psql still running after the restore was stopped', { targetDatabase });
     // psql may have reconnected in between: drop again, now that it is gone.
     await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropDatabase(client, targetDatabase));
+    await dropRestoreRole(deps.postgres, config, role.name);
   } catch (err) {
     log.error('cleanup after a failed restore did not finish', { targetDatabase, error: errorMessage(err) });
   }
 }
 
-async function psqlFailure(psql: PsqlProcess, file: string, targetDatabase: string, what: string) {
+const PSQL_ERROR = /^psql:<stdin>:(\d+): (?:ERROR|FATAL):\s+(.*)$/;
+
+/**
+ * psql's error with the file's line and the statement named. Only the ERROR line is kept: DETAIL lines may
+ * quote row values (keys, tokens) that must not reach the workflow history.
+ */
+async function psqlFailure(
+  psql: PsqlProcess,
+  reader: DumpReader,
+  restrictKey: string | undefined,
+  file: string,
+  targetDatabase: string,
+  what: string,
+) {
   const { stderr } = await psql.exited;
-  const detail = stderr.trim().split('\n').slice(-5).join(' | ');
+  const lines = stderr.trim().split('\n');
+  const located = lines
+    .map((l) => PSQL_ERROR.exec(l))
+    .filter((m) => m !== null)
+    .pop();
+  let detail: string;
+  if (located) {
+    const line = Number(located[1]) - (restrictKey ? 1 : 0);
+    const statement = reader.statementAt(line);
+    detail = `line ${line}${statement ? ` (${statement})` : ''}: ERROR: ${located[2]}`;
+  } else {
+    detail = lines
+      .filter((l) => !/^\s*(DETAIL|CONTEXT|HINT):/.test(l))
+      .slice(-2)
+      .join(' | ');
+  }
   return failure(ErrorType.RestoreFailed, `restore of ${file} into ${targetDatabase} failed: ${what}: ${detail}`);
 }
 
-async function explainFailure(err: unknown, psql: PsqlProcess | undefined, file: string, targetDatabase: string) {
+async function explainFailure(
+  err: unknown,
+  psql: PsqlProcess | undefined,
+  reader: DumpReader,
+  restrictKey: string | undefined,
+  file: string,
+  targetDatabase: string,
+) {
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof DumpRefusal) return unsafeBackupFailure(err);
   if (isZlibError(err)) return gunzipFailure(err, file);
   if (psql) {
     const exited = await Promise.race([psql.exited, new Promise<undefined>((r) => setTimeout(r, 2_000, undefined))]);
-    if (exited && exited.exitCode !== 0)
-      return psqlFailure(psql, file, targetDatabase, `psql exited with ${exited.exitCode}`);
+    if (exited && exited.exitCode !== 0) {
+      return psqlFailure(psql, reader, restrictKey, file, targetDatabase, `psql exited with ${exited.exitCode}`);
+    }
   }
   return failure(
     ErrorType.RestoreFailed,

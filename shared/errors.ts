@@ -12,6 +12,8 @@ export const ErrorType = {
   BackupCorrupt: 'BackupCorrupt',
   BackupTruncated: 'BackupTruncated',
   BackupIncomplete: 'BackupIncomplete',
+  /** The dump holds something a pg_dump of one database never does: a psql meta-command, COPY PROGRAM, ... */
+  BackupUnsafe: 'BackupUnsafe',
   RefuseLiveDatabase: 'RefuseLiveDatabase',
   RestoreFailed: 'RestoreFailed',
   VerificationFailed: 'VerificationFailed',
@@ -32,6 +34,7 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.BackupCorrupt,
   ErrorType.BackupTruncated,
   ErrorType.BackupIncomplete,
+  ErrorType.BackupUnsafe,
   ErrorType.RefuseLiveDatabase,
   ErrorType.ContainerNotFound,
   ErrorType.ConfigError,
@@ -44,4 +47,5 @@ export const BROKEN_BACKUP_ERRORS: ErrorTypeName[] = [
   ErrorType.BackupCorrupt,
   ErrorType.BackupTruncated,
   ErrorType.BackupIncomplete,
+  ErrorType.BackupUnsafe,
 ];

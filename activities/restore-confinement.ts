@@ -1,0 +1,82 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Client } from 'pg';
+import type { ServiceConfig } from '../shared/topology';
+import { createDatabase, dropDatabase, MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
+
+/**
+ * The restore's SQL runs as a throwaway role that is no superuser, may create nothing outside the side
+ * database it owns, and logs in with a random password that lives only as long as the restore. Once psql is
+ * done, the product hands every object to the service's role (the runbook's REASSIGN OWNED) and drops the
+ * role. A trick the dump reader missed therefore reaches the side database and nothing else.
+ */
+export interface RestoreRole {
+  name: string;
+  password: string;
+}
+
+/** One role per side database, so a retry finds and replaces its predecessor's. */
+export function restoreRoleName(targetDatabase: string): string {
+  return `opareta_restore_${createHash('sha256').update(targetDatabase).digest('hex').slice(0, 16)}`;
+}
+
+/** Creates the side database, owned by a new unprivileged role; returns the role and the server's superusers. */
+export async function prepareConfinedTarget(
+  postgres: PostgresAccess,
+  config: ServiceConfig,
+  targetDatabase: string,
+): Promise<{ role: RestoreRole; superusers: string[] }> {
+  const role = { name: restoreRoleName(targetDatabase), password: randomBytes(24).toString('hex') };
+  return postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
+    // A previous attempt may have left a half-restored database and its role: start from nothing.
+    await dropDatabase(client, targetDatabase);
+    await dropRoleIfExists(client, role.name);
+    await client.query(
+      `CREATE ROLE ${quoteIdentifier(role.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION ` +
+        `NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD ${client.escapeLiteral(role.password)}`,
+    );
+    await createDatabase(client, targetDatabase, role.name);
+    const superusers = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolsuper');
+    return { role, superusers: superusers.rows.map((r) => r.rolname) };
+  });
+}
+
+/** Every object the restore role created now belongs to the service's role; the restore role is gone. */
+export async function handOverOwnership(
+  postgres: PostgresAccess,
+  config: ServiceConfig,
+  targetDatabase: string,
+  roleName: string,
+): Promise<void> {
+  await postgres.withClient(config, targetDatabase, async (client) => {
+    // REASSIGN also moves shared objects: the side database itself.
+    await client.query(`REASSIGN OWNED BY ${quoteIdentifier(roleName)} TO ${quoteIdentifier(config.user)}`);
+    await client.query(`DROP OWNED BY ${quoteIdentifier(roleName)}`);
+  });
+  await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRoleIfExists(client, roleName));
+}
+
+export async function dropRestoreRole(
+  postgres: PostgresAccess,
+  config: ServiceConfig,
+  roleName: string,
+): Promise<void> {
+  await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRoleIfExists(client, roleName));
+}
+
+async function dropRoleIfExists(client: Client, name: string): Promise<void> {
+  await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(name)}`);
+}
+
+/** psql 15.14, 16.10, 17.6, 14.19, 13.22 and later know `\restrict`, which refuses every meta-command after it. */
+export function psqlSupportsRestrict(versionOutput: string): boolean {
+  const match = /(\d+)\.(\d+)/.exec(versionOutput);
+  if (!match) return false;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  const firstMinor: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+  return major >= 18 || (firstMinor[major] !== undefined && minor >= firstMinor[major]);
+}
+
+/** A `\restrict` key: psql allows only `\unrestrict` with the same key, which the stream never holds. */
+export function newRestrictKey(): string {
+  return randomBytes(24).toString('hex');
+}
