@@ -28,6 +28,8 @@ export interface ActivityDependencies {
   /** Defaults to settings.notifyWebhookUrl; unset means notifications are a no-op. */
   webhookUrl?: string;
   appReadyTimeoutMs?: number;
+  /** Test seam: false lets the dump reader's refusals through, to show that confinement alone stops them. */
+  enforceDumpPolicy?: boolean;
 }
 
 const HEARTBEAT_EVERY_BYTES = 16 * 1024 * 1024;
@@ -60,6 +62,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
           context.heartbeat(progress);
         },
         context.cancellationSignal,
+        deps.enforceDumpPolicy ?? true,
       ).catch(async (err: unknown) => {
         // A cancelled scan ends with an AbortError: report it as Temporal's cancellation.
         if (context.cancellationSignal.aborted) await context.cancelled;
@@ -130,7 +133,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
 
     restoreBackup: ({ service, file, targetDatabase, via }) =>
       restoreBackup(
-        { containers, postgres, readPassword },
+        { containers, postgres, readPassword, enforceDumpPolicy: deps.enforceDumpPolicy },
         { service, config: config(service), file, targetDatabase, via },
       ),
 
