@@ -60,13 +60,18 @@ describe('scanBackupFile', () => {
     );
   });
 
-  it('refuses a dump that would \\connect to another database (pg_dump -C)', async () => {
+  it('refuses a dump that would \\connect to a database other than its own (pg_dump -C)', async () => {
     const withConnect = syntheticDump().replace(
       'SET statement_timeout = 0;',
-      'CREATE DATABASE argus_db;\n\\connect argus_db',
+      'CREATE DATABASE shop_db;\n\\connect argus_db',
     );
     expect(await failureOf('create.sql.gz', gzipSync(withConnect))).toMatch(
-      /^InvalidInput true: backup create\.sql\.gz contains the psql command "\\connect argus_db"/,
+      /^BackupUnsafe true: backup create\.sql\.gz line 10: a psql \\connect to another database: \\connect argus_db/,
     );
+  });
+
+  it("accepts a --create dump's own CREATE DATABASE and \\connect", async () => {
+    const own = syntheticDump().replace('SET statement_timeout = 0;', 'CREATE DATABASE shop_db;\n\\connect shop_db');
+    expect(await failureOf('own.sql.gz', gzipSync(own))).toBe('passed');
   });
 });
