@@ -39,6 +39,8 @@ export class DumpManifest {
   private readonly roleSet = new Set<string>();
   private readonly neededRoles = new Set<string>();
   private searchPath = ['public'];
+  /** Formatted names by their parts: an --inserts dump names the same table millions of times. */
+  private readonly names = new Map<string, string>();
   /** Schema and name from pg_dump's last "Data for Name" comment (as pg_dump prints them: unquoted). */
   private dataFor?: [string, string];
   private loadViaRoot = false;
@@ -110,7 +112,14 @@ export class DumpManifest {
   }
 
   private tableName(parts: string[]): string {
-    return formatTableName(parts.length >= 2 ? parts.slice(-2) : [this.searchPath[0] ?? 'public', ...parts]);
+    const qualified = parts.length >= 2 ? parts.slice(-2) : [this.searchPath[0] ?? 'public', ...parts];
+    const key = qualified.join('\u0000');
+    let name = this.names.get(key);
+    if (name === undefined) {
+      name = formatTableName(qualified);
+      if (this.names.size < 100_000) this.names.set(key, name);
+    }
+    return name;
   }
 
   private setSearchPath(tokens: Token[]): void {

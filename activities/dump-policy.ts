@@ -202,7 +202,7 @@ function judgeCreate(tokens: Token[], state: PolicyState): Verdict {
     return { action: 'refuse', reason: 'CREATE FOREIGN DATA WRAPPER' };
   if (isWord(object, 'EVENT')) return { action: 'refuse', reason: 'CREATE EVENT TRIGGER needs a superuser' };
   if (isWord(object, 'EXTENSION')) {
-    const name = databaseNameAt(tokens, i + 1);
+    const name = databaseNameAt(tokens, isWord(tokens[i + 1], 'IF') && isWord(tokens[i + 2], 'NOT') ? i + 4 : i + 1);
     if (name && UNTRUSTED_EXTENSIONS.has(name)) {
       return { action: 'refuse', reason: `CREATE EXTENSION ${name} reaches other databases or the server's files` };
     }

@@ -139,7 +139,11 @@ export class DumpReader {
   private identifierCount = 0;
   private identifiers = ['', '', '', ''];
   private commentDepth = 0;
-  private textBytes: number[] = [];
+  /** The text of the token being read (its first MAX_TOKEN_TEXT bytes), and whether it is all ASCII. */
+  private readonly textBuffer = Buffer.alloc(MAX_TOKEN_TEXT);
+  private textLength = 0;
+  private textAscii = true;
+  private prefixLetter = 0;
   private dollarTag = '';
   private openingTag = '';
   private statement = new Statement();
@@ -163,7 +167,8 @@ export class DumpReader {
   private scanCarry = '';
   private readonly leftOut: Record<string, number> = {};
   /** The last statements read, to name the one psql reports an error at. */
-  private readonly recent: Statement[] = [];
+  private readonly recent: Statement[] = new Array<Statement>(RECENT_STATEMENTS);
+  private recentNext = 0;
   private readonly refusals: DumpFinding[] = [];
   private readonly manifest = new DumpManifest();
   private readonly policy: PolicyState;
@@ -217,8 +222,9 @@ export class DumpReader {
 
   /** The statement that starts at or last before a line of the file, if it is among the recent ones. */
   statementAt(line: number): string | undefined {
-    for (let i = this.recent.length - 1; i >= 0; i--) {
-      if (this.recent[i].line <= line) return this.recent[i].describe();
+    for (let back = 1; back <= Math.min(this.recentNext, RECENT_STATEMENTS); back++) {
+      const statement = this.recent[(this.recentNext - back) % RECENT_STATEMENTS];
+      if (statement.line <= line) return statement.describe();
     }
     return undefined;
   }
@@ -367,7 +373,7 @@ export class DumpReader {
         return true;
       case S.Ident:
         if (isIdentCont(c)) {
-          if (this.textBytes.length < MAX_TOKEN_TEXT) this.textBytes.push(c);
+          this.addText(c);
           return true;
         }
         this.endWord();
@@ -385,7 +391,7 @@ export class DumpReader {
         if (c === QUOTE) return this.beginString(S.StdString);
         if (c === DQUOTE) {
           this.state = S.QuotedIdent;
-          this.textBytes = [];
+          this.clearText();
           return true;
         }
         this.endWord();
@@ -468,16 +474,16 @@ export class DumpReader {
         return this.quoteContinuation(c);
       case S.QuotedIdent:
         if (c === DQUOTE) this.state = S.QuotedIdentQuote;
-        else if (this.textBytes.length < MAX_TOKEN_TEXT) this.textBytes.push(c);
+        else this.addText(c);
         return true;
       case S.QuotedIdentQuote:
         if (c === DQUOTE) {
-          this.textBytes.push(c);
+          this.addText(c);
           this.state = S.QuotedIdent;
           return true;
         }
         this.state = S.Initial;
-        this.token('ident', decode(this.textBytes));
+        this.token('ident', this.textValue());
         return false;
       case S.DollarQuoted:
         if (c === DOLLAR) {
@@ -515,7 +521,7 @@ export class DumpReader {
         return this.beginString(this.stdStrings ? S.StdString : S.EscString);
       case DQUOTE:
         this.state = S.QuotedIdent;
-        this.textBytes = [];
+        this.clearText();
         return true;
       case DOLLAR:
         this.state = S.Dollar;
@@ -542,7 +548,9 @@ export class DumpReader {
       return true;
     }
     if (isIdentStart(c)) {
-      this.textBytes = [c];
+      this.clearText();
+      this.addText(c);
+      this.prefixLetter = c;
       const lower = c | 0x20;
       if (lower === 0x65 || lower === 0x62 || lower === 0x78 || lower === 0x6e) this.state = S.Prefix;
       else this.state = lower === 0x75 ? S.PrefixU : S.Ident;
@@ -558,7 +566,7 @@ export class DumpReader {
       this.state = S.Ident;
       return false;
     }
-    const lower = this.textBytes[0] | 0x20;
+    const lower = this.prefixLetter | 0x20;
     if (lower === 0x65) return this.beginString(S.EscString);
     if (lower === 0x6e) return this.beginString(this.stdStrings ? S.StdString : S.EscString);
     return this.beginString(S.BitString);
@@ -567,12 +575,28 @@ export class DumpReader {
   private beginString(kind: S): boolean {
     this.stringState = kind;
     this.state = kind;
-    this.textBytes = [];
+    this.clearText();
     return true;
   }
 
   private addText(c: number): void {
-    if (this.textBytes.length < MAX_TOKEN_TEXT) this.textBytes.push(c);
+    if (this.textLength >= MAX_TOKEN_TEXT || !this.needTokens()) return;
+    this.textBuffer[this.textLength++] = c;
+    if (c >= 0x80) this.textAscii = false;
+  }
+
+  private clearText(): void {
+    this.textLength = 0;
+    this.textAscii = true;
+  }
+
+  private textValue(): string {
+    return this.needTokens() ? this.textBuffer.toString('utf8', 0, this.textLength) : '';
+  }
+
+  /** A streaming INSERT past its first tokens needs no token text: that is most of an --inserts dump. */
+  private needTokens(): boolean {
+    return !this.released || !this.statement.full;
   }
 
   /** After a closing quote psql looks ahead for whitespace with a newline and another quote: the same string goes on. */
@@ -634,7 +658,7 @@ export class DumpReader {
 
   private endString(): void {
     this.state = S.Initial;
-    this.token('string', decode(this.textBytes));
+    this.token('string', this.textValue());
   }
 
   private dollar(c: number): boolean {
@@ -783,15 +807,25 @@ export class DumpReader {
 
   private endWord(): void {
     this.state = S.Initial;
-    const word = decode(this.textBytes).replace(/[a-z]/g, (ch) => ch.toUpperCase());
+    if (!this.needTokens()) {
+      this.identifierCount++;
+      this.statement.countValues('word', '', this.parenDepth);
+      return;
+    }
+    const raw = this.textValue();
+    const word = this.textAscii ? raw.toUpperCase() : raw.replace(/[a-z]/g, (ch) => ch.toUpperCase());
     this.trackBeginAtomic(word);
     this.token('word', word);
   }
 
   /** psql's heuristic for CREATE FUNCTION ... BEGIN ATOMIC ... END: semicolons inside do not end the statement. */
   private trackBeginAtomic(word: string): void {
+    if (this.identifierCount > 0 && this.identifiers[0] !== 'C') {
+      this.identifierCount++; // not CREATE ...: psql's BEGIN tracking cannot apply to this statement
+      return;
+    }
     if (this.identifierCount === 0) this.identifiers = ['', '', '', ''];
-    if (['CREATE', 'FUNCTION', 'PROCEDURE', 'OR', 'REPLACE'].includes(word) && this.identifierCount < 4) {
+    if (this.identifierCount < 4 && ['CREATE', 'FUNCTION', 'PROCEDURE', 'OR', 'REPLACE'].includes(word)) {
       this.identifiers[this.identifierCount] = word[0];
     }
     this.identifierCount++;
@@ -805,6 +839,10 @@ export class DumpReader {
   }
 
   private token(kind: TokenKind, text: string): void {
+    if (!this.needTokens()) {
+      this.statement.countValues(kind, text, this.parenDepth);
+      return;
+    }
     const first = this.statement.empty;
     this.statement.add({ kind, text, depth: this.parenDepth }, this.line);
     if (first && kind === 'word' && (text === 'INSERT' || text === 'SELECT')) this.releaseRequested = true;
@@ -826,8 +864,7 @@ export class DumpReader {
       return;
     }
     this.statements++;
-    this.recent.push(statement);
-    if (this.recent.length > RECENT_STATEMENTS) this.recent.shift();
+    this.recent[this.recentNext++ % RECENT_STATEMENTS] = statement;
     const verdict: Verdict = judgeStatement(statement, this.policy);
     if (this.policy.pendingDropDatabase !== undefined) this.policy.pendingDropLine ??= statement.line;
     if (verdict.action === 'refuse') this.refuse(statement.line, statement.describe(), verdict.reason);
@@ -849,6 +886,8 @@ export class DumpReader {
 
   /** What a statement changes in psql's own reading of the lines after it. */
   private applySessionEffects(statement: Statement): void {
+    const command = statement.first[0].text;
+    if (command === 'INSERT' || command === 'SELECT' || command === 'CREATE' || command === 'ALTER') return;
     const words = statement.words(3);
     if (/^(BEGIN|START)/.test(words)) this.inTransaction = true;
     if (/^(COMMIT|END)/.test(words)) this.inTransaction = false;
@@ -901,7 +940,7 @@ export class DumpReader {
       this.state = S.EscString; // psql's line holds no newline to escape
     else if (this.state === S.QuotedIdentQuote) {
       this.state = S.Initial;
-      this.token('ident', decode(this.textBytes));
+      this.token('ident', this.textValue());
     } else if (this.state === S.CommentSlash || this.state === S.CommentStar) this.state = S.Comment;
     this.line++;
     this.lineHasContent = false;
@@ -981,10 +1020,6 @@ function countNewlines(buffer: Buffer): number {
   let count = 0;
   for (let at = buffer.indexOf(NL); at !== -1; at = buffer.indexOf(NL, at + 1)) count++;
   return count;
-}
-
-function decode(bytes: number[]): string {
-  return Buffer.from(bytes).toString('utf8');
 }
 
 function isDigit(c: number): boolean {

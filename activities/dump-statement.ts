@@ -16,6 +16,7 @@ export interface Token {
 const FIRST_TOKENS = 24;
 const LAST_TOKENS = 12;
 export const MAX_TOKEN_TEXT = 256;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 export class Statement {
   readonly first: Token[] = [];
@@ -31,22 +32,32 @@ export class Statement {
     return this.first.length === 0;
   }
 
+  /** The first tokens are kept; past them a streaming INSERT or SELECT needs only its VALUES counted. */
+  get full(): boolean {
+    return this.first.length >= FIRST_TOKENS;
+  }
+
   add(token: Token, line: number): void {
     if (this.first.length === 0) this.line = line;
     if (this.first.length < FIRST_TOKENS) this.first.push(token);
-    this.last.push(token);
-    if (this.last.length > LAST_TOKENS) this.last.shift();
-    this.countValues(token);
+    // Only ALTER ... OWNER TO and GRANT/REVOKE ... TO are read from the end.
+    const command = this.first[0].text;
+    if (command === 'ALTER' || command === 'GRANT' || command === 'REVOKE') {
+      this.last.push(token);
+      if (this.last.length > LAST_TOKENS) this.last.shift();
+    }
+    this.countValues(token.kind, token.text, token.depth);
   }
 
-  private countValues(token: Token): void {
-    if (token.depth !== 0 || this.valuesEnded || this.first[0]?.text !== 'INSERT') return;
+  /** For tokens past the first ones of an INSERT: counted without being kept (or even decoded). */
+  countValues(kind: TokenKind, text: string, depth: number): void {
+    if (depth !== 0 || this.valuesEnded || this.first[0]?.text !== 'INSERT') return;
     if (!this.afterValues) {
-      if (token.kind === 'word' && token.text === 'VALUES') this.afterValues = true;
+      if (kind === 'word' && text === 'VALUES') this.afterValues = true;
       return;
     }
-    if (token.kind === 'punct' && token.text === '(') this.valuesTuples++;
-    else if (token.kind === 'word') this.valuesEnded = true; // ON CONFLICT, RETURNING
+    if (kind === 'punct' && text === '(') this.valuesTuples++;
+    else if (kind === 'word') this.valuesEnded = true; // ON CONFLICT, RETURNING
   }
 
   /** The first words, upper-cased, as one string: `CREATE TABLE`, `ALTER DATABASE`. */
@@ -89,7 +100,9 @@ export function readQualifiedName(tokens: Token[], index: number): { parts: stri
 
 /** PostgreSQL folds unquoted identifiers to lower case (ASCII letters only); quoted ones are taken as written. */
 export function identifierValue(token: Token): string {
-  return token.kind === 'word' ? token.text.replace(/[A-Z]/g, (c) => c.toLowerCase()) : token.text;
+  if (token.kind !== 'word') return token.text;
+  // toLowerCase would also fold non-ASCII letters, which PostgreSQL leaves alone in UTF8.
+  return ASCII_ONLY.test(token.text) ? token.text.toLowerCase() : token.text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
 export function isWord(token: Token | undefined, ...words: string[]): boolean {
