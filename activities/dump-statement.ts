@@ -16,7 +16,7 @@ export interface Token {
 const FIRST_TOKENS = 24;
 const LAST_TOKENS = 12;
 export const MAX_TOKEN_TEXT = 256;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_ONLY = /^[ -~]*$/;
 
 export class Statement {
   readonly first: Token[] = [];
