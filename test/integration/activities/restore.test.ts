@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import type { BackupManifest, DrActivities } from '../../../shared/activity-contract';
@@ -180,5 +180,33 @@ describe('restoreBackup', () => {
       { n: 10000 },
     ]);
     await copyFile(path.join(backups.path, file), path.join(backups.path, 'shop_20240101_040000.sql.gz'));
+  });
+
+  it('names the statement when the dump needs more than a database owner; an extension in template1 allows it', async () => {
+    const file = 'shop_20240101_050000.sql.gz';
+    const dump = [
+      "SET client_encoding = 'UTF8';",
+      'SET standard_conforming_strings = on;',
+      'CREATE EXTENSION IF NOT EXISTS amcheck WITH SCHEMA public;',
+      'CREATE TABLE public.t (id integer);',
+      'COPY public.t (id) FROM stdin;',
+      '1',
+      '\\.',
+      '-- PostgreSQL database dump complete',
+      '',
+    ].join('\n');
+    await writeFile(path.join(backups.path, file), gzipSync(dump));
+    const restore = () =>
+      inActivity(() => activities.restoreBackup({ service: 'shop', file, targetDatabase: 'shop_db_restore_ext' }));
+    await expect(restore()).rejects.toThrow(
+      /line 3 \(CREATE EXTENSION IF NOT EXISTS amcheck.*\): ERROR: +permission denied to create extension "amcheck"/i,
+    );
+    expect(await query(target, "SELECT 1 FROM pg_database WHERE datname = 'shop_db_restore_ext'")).toEqual([]);
+    await query(target, 'CREATE EXTENSION IF NOT EXISTS amcheck', 'template1');
+    try {
+      expect((await restore()).tables).toEqual([{ table: 'public.t', rows: 1 }]);
+    } finally {
+      await query(target, 'DROP EXTENSION IF EXISTS amcheck', 'template1');
+    }
   });
 });
