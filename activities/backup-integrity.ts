@@ -95,10 +95,10 @@ export async function scanBackupFile(
   file: string,
   onProgress: (progress: ReadProgress) => void = () => undefined,
   signal?: AbortSignal,
-  enforce = true,
+  options: { enforce?: boolean; superusers?: string[] } = {},
 ): Promise<DumpSummary & { sizeBytes: number }> {
   const sizeBytes = await checkGzipHeader(filePath, file);
-  const reader = new DumpReader({ file, enforce });
+  const reader = new DumpReader({ file, ...options });
   const sink = new Writable({
     highWaterMark: GUNZIP_CHUNK_BYTES,
     write(chunk: Buffer, _encoding, callback) {

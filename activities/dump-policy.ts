@@ -73,6 +73,8 @@ export interface PolicyState {
   pendingDropDatabase?: string;
   pendingDropLine?: number;
   superusers: Set<string>;
+  /** Set once the dump has done more than SET/SELECT: a --create dump's database statements come before that. */
+  pastPrologue?: boolean;
 }
 
 export function judgeStatement(statement: Statement, state: PolicyState): Verdict {
@@ -88,6 +90,18 @@ export function judgeStatement(statement: Statement, state: PolicyState): Verdic
       reason: `DROP DATABASE ${state.pendingDropDatabase} (line ${state.pendingDropLine}) not followed by its CREATE DATABASE`,
     };
   }
+  const verdict = judgeCommand(statement, state);
+  if (!isWord(command, 'SET', 'RESET', 'SELECT') && !isDatabaseStatement(tokens)) state.pastPrologue = true;
+  return verdict;
+}
+
+function isDatabaseStatement(tokens: Token[]): boolean {
+  return isWord(tokens[0], 'CREATE', 'DROP', 'ALTER') && isWord(tokens[1], 'DATABASE');
+}
+
+function judgeCommand(statement: Statement, state: PolicyState): Verdict {
+  const tokens = statement.first;
+  const command = tokens[0];
   switch (command.text) {
     case 'COPY':
       return judgeCopy(tokens);
@@ -185,6 +199,12 @@ function judgeCreate(tokens: Token[], state: PolicyState): Verdict {
   if (isWord(object, 'DATABASE')) {
     const name = databaseNameAt(tokens, i + 1);
     if (state.ownDatabase !== undefined) return { action: 'refuse', reason: `a second CREATE DATABASE (${name})` };
+    if (state.pastPrologue) {
+      return {
+        action: 'refuse',
+        reason: `CREATE DATABASE ${name} after the dump's first objects (not a --create dump's own)`,
+      };
+    }
     if (state.pendingDropDatabase !== undefined && state.pendingDropDatabase !== name) {
       return { action: 'refuse', reason: `DROP DATABASE ${state.pendingDropDatabase} then CREATE DATABASE ${name}` };
     }
@@ -236,7 +256,12 @@ function judgeDrop(tokens: Token[], state: PolicyState): Verdict {
   const object = tokens[1];
   if (isWord(object, 'DATABASE')) {
     const name = databaseNameAt(tokens, 2);
-    if (state.ownDatabase === undefined && state.pendingDropDatabase === undefined && name !== undefined) {
+    if (
+      !state.pastPrologue &&
+      state.ownDatabase === undefined &&
+      state.pendingDropDatabase === undefined &&
+      name !== undefined
+    ) {
       state.pendingDropDatabase = name;
       state.pendingDropLine = undefined;
       return { action: 'drop', reason: "a --clean --create dump's DROP DATABASE (restored into the side database)" };

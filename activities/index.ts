@@ -51,6 +51,8 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     selectBackup: ({ service, selector }) => selectFromCatalog(service, config(service), selector),
     async verifyBackup({ service, file }) {
       const filePath = await resolveBackupPath(config(service).backupDirectory, file);
+      // SET ROLE to a superuser is refused: learn who they are, if the server answers (it may be the one lost).
+      const superusers = await maintenance(service, pg.superuserNames).catch(() => []);
       let nextHeartbeat = 0;
       const context = Context.current();
       const summary = await scanBackupFile(
@@ -62,7 +64,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
           context.heartbeat(progress);
         },
         context.cancellationSignal,
-        deps.enforceDumpPolicy ?? true,
+        { enforce: deps.enforceDumpPolicy ?? true, superusers },
       ).catch(async (err: unknown) => {
         // A cancelled scan ends with an AbortError: report it as Temporal's cancellation.
         if (context.cancellationSignal.aborted) await context.cancelled;

@@ -75,6 +75,11 @@ export async function serverVersion(client: Client): Promise<string> {
   return result.rows[0].server_version;
 }
 
+export async function superuserNames(client: Client): Promise<string[]> {
+  const result = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolsuper');
+  return result.rows.map((r) => r.rolname);
+}
+
 export async function databaseExists(client: Client, name: string): Promise<boolean> {
   const result = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
   return (result.rowCount ?? 0) > 0;

@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
 import type { ServiceConfig } from '../shared/topology';
-import { createDatabase, dropDatabase, MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
+import {
+  createDatabase,
+  dropDatabase,
+  MAINTENANCE_DATABASE,
+  quoteIdentifier,
+  superuserNames,
+  type PostgresAccess,
+} from './postgres';
 
 /**
  * The restore's SQL runs as a throwaway role that is no superuser, may create nothing outside the side
@@ -35,8 +42,7 @@ export async function prepareConfinedTarget(
         `NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD ${client.escapeLiteral(role.password)}`,
     );
     await createDatabase(client, targetDatabase, role.name);
-    const superusers = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolsuper');
-    return { role, superusers: superusers.rows.map((r) => r.rolname) };
+    return { role, superusers: await superuserNames(client) };
   });
 }
 

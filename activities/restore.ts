@@ -80,10 +80,20 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   const progress = new ProgressTracker(sizeBytes);
   const startedAt = Date.now();
 
-  const { role, superusers } = await prepareConfinedTarget(deps.postgres, config, targetDatabase);
   const psqlVersion =
     request.via === 'host' ? await hostPsqlVersion() : await containerPsqlVersion(deps.containers, config);
   const restrictKey = psqlSupportsRestrict(psqlVersion) ? newRestrictKey() : undefined;
+  if (!restrictKey) {
+    // In the container a missed meta-command would still run as `nobody` there; on the worker's host it must not run.
+    if (request.via === 'host') {
+      throw failure(
+        ErrorType.ConfigError,
+        `the worker host's ${psqlVersion} does not know \\restrict (15.14, 16.10, 17.6 or later): restore via the container or upgrade psql`,
+      );
+    }
+    log.warn("the container's psql does not know \\restrict; relying on the dump reader and nobody", { psqlVersion });
+  }
+  const { role, superusers } = await prepareConfinedTarget(deps.postgres, config, targetDatabase);
   log.info('restore started', { service, file, targetDatabase, via: request.via ?? 'container', sizeBytes });
 
   // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.

@@ -184,11 +184,12 @@ describe('DumpReader: refusals', () => {
     ['SELECT :VERSION;\n', /psql variable/],
     ["SET client_encoding = 'SJIS';\n", /client_encoding/],
     ['SELECT 1\\; SELECT 2;\n', /backslash sequence/],
+    ['CREATE TABLE t (id int);\nCREATE DATABASE pwned;\n', /after the dump's first objects/],
   ];
   it.each(cases)('refuses %j', (sql, reason) => {
     const err = refusal(sql);
     expect(err.message).toMatch(reason);
-    expect(err.message).toMatch(/^backup t\.sql\.gz line 1: /);
+    expect(err.message).toMatch(/^backup t\.sql\.gz line \d: /);
   });
 
   it('holds a refused statement back: psql never reads a byte of it', () => {
@@ -221,5 +222,6 @@ describe('DumpReader: --create dumps', () => {
     expect(summary.refusals).toEqual([]);
     expect(refusal('CREATE DATABASE a;\n\\connect b\n').message).toMatch(/another database/);
     expect(refusal('CREATE DATABASE a;\nALTER DATABASE argus_db SET x = 1;\n').message).toMatch(/another database/);
+    expect(refusal('CREATE TABLE t (id int);\nDROP DATABASE IF EXISTS argus_db;\n').message).toMatch(/DROP DATABASE/);
   });
 });
