@@ -955,27 +955,23 @@ export class DumpReader {
     }
   }
 
+  /** psql's COPY FROM stdin: every line is a row until a line that is exactly `\\.` (or `\\.` and a CR). */
   private readCopyData(chunk: Buffer, start: number): number {
     let lineStart = start;
     for (;;) {
       const newline = chunk.indexOf(NL, lineStart);
       if (newline === -1) {
-        if (lineStart < chunk.length) {
-          if (this.copyLineHead.length < 3)
-            this.copyLineHead += chunk.toString('latin1', lineStart, Math.min(chunk.length, lineStart + 3));
-          this.copyLineLength += chunk.length - lineStart;
-        }
+        this.rememberPartialCopyLine(chunk, lineStart);
         return chunk.length;
       }
-      const length = this.copyLineLength + (newline - lineStart);
-      const head = (this.copyLineHead + chunk.toString('latin1', lineStart, Math.min(newline, lineStart + 3))).slice(
-        0,
-        length,
-      );
+      const terminator =
+        this.copyLineLength > 0
+          ? this.partialLineIsTerminator(chunk, lineStart, newline)
+          : isCopyTerminator(chunk, lineStart, newline);
       this.copyLineHead = '';
       this.copyLineLength = 0;
       this.line++;
-      if (head === '\\.' || head === '\\.\r') {
+      if (terminator) {
         this.inCopy = false;
         this.manifest.copyRows(this.copyTable, this.copyRows);
         return newline + 1;
@@ -983,6 +979,23 @@ export class DumpReader {
       this.copyRows++;
       lineStart = newline + 1;
     }
+  }
+
+  /** A row cut by the chunk's end: its first bytes and length are enough to tell a terminator. */
+  private rememberPartialCopyLine(chunk: Buffer, lineStart: number): void {
+    if (lineStart >= chunk.length) return;
+    if (this.copyLineHead.length < 3) {
+      const need = 3 - this.copyLineHead.length;
+      this.copyLineHead += chunk.toString('latin1', lineStart, Math.min(chunk.length, lineStart + need));
+    }
+    this.copyLineLength += chunk.length - lineStart;
+  }
+
+  private partialLineIsTerminator(chunk: Buffer, lineStart: number, newline: number): boolean {
+    const length = this.copyLineLength + (newline - lineStart);
+    if (length !== 2 && length !== 3) return false;
+    const line = (this.copyLineHead + chunk.toString('latin1', lineStart, newline)).slice(0, length);
+    return line === '\\.' || line === '\\.\r';
   }
 
   private endOfInput(): void {
@@ -1014,6 +1027,13 @@ export class DumpReader {
     const line = this.line - countNewlines(Buffer.from(text.slice(match.index), 'latin1'));
     this.refuse(Math.max(1, line), match[0], 'a server function that reaches outside the database or the session');
   }
+}
+
+function isCopyTerminator(chunk: Buffer, lineStart: number, newline: number): boolean {
+  const length = newline - lineStart;
+  if (length !== 2 && length !== 3) return false;
+  if (chunk[lineStart] !== BACKSLASH || chunk[lineStart + 1] !== 0x2e) return false;
+  return length === 2 || chunk[lineStart + 2] === CR;
 }
 
 function countNewlines(buffer: Buffer): number {
