@@ -1,5 +1,7 @@
 import type { TableCount } from '../shared/activity-contract';
+import { CopyBlock } from './dump-copy-block';
 import { DumpManifest } from './dump-manifest';
+import { countNewlines, HeldOutput } from './dump-output';
 import { judgeStatement, type PolicyState, type Verdict } from './dump-policy';
 import { judgeMetaCommand } from './dump-meta-commands';
 import { MAX_TOKEN_TEXT, Statement, type TokenKind } from './dump-statement';
@@ -153,10 +155,8 @@ export class DumpReader {
   private metaAtLineStart = false;
   private inCopy = false;
   private copyAfterThisLine?: string[];
-  private copyRows = 0;
+  private copyBlock?: CopyBlock;
   private copyTable: string[] = [];
-  private copyLineHead = '';
-  private copyLineLength = 0;
   private metaLine = '';
   private commentText = '';
   private completeSeen = false;
@@ -173,14 +173,7 @@ export class DumpReader {
   private readonly manifest = new DumpManifest();
   private readonly policy: PolicyState;
   private readonly enforce: boolean;
-  // Output of the chunk being read: emitted pieces, and the held-back statement.
-  private chunk: Buffer = Buffer.alloc(0);
-  private out: Buffer[] = [];
-  private emitFrom = 0;
-  private holding = false;
-  private holdStart = 0;
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private readonly output = new HeldOutput();
 
   constructor(private readonly options: DumpReaderOptions) {
     this.enforce = options.enforce ?? true;
@@ -190,10 +183,7 @@ export class DumpReader {
 
   /** Reads one chunk; returns what psql may read now. Throws DumpRefusal (enforcing) before psql sees a refused byte. */
   push(chunk: Buffer): Buffer {
-    this.chunk = chunk;
-    this.out = [];
-    this.emitFrom = 0;
-    this.holdStart = 0;
+    this.output.begin(chunk);
     let i = 0;
     while (i < chunk.length) {
       if (this.inCopy) {
@@ -204,20 +194,16 @@ export class DumpReader {
       i = this.lex(chunk, i);
       this.scanForDangerousCalls(chunk, start, i);
     }
-    if (this.holding) this.holdRest(chunk);
-    else this.out.push(chunk.subarray(this.emitFrom));
+    if (this.output.pendingBytes() > MAX_HELD_BYTES) this.refuseLongStatement(chunk.length);
     this.bytes += chunk.length;
-    return this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
+    return this.output.end();
   }
 
   /** After the last chunk: what psql reads at end of input (it runs a statement left without `;`), and the summary. */
   finish(): { tail: Buffer; summary: DumpSummary } {
-    this.chunk = Buffer.alloc(0);
-    this.out = [];
-    this.emitFrom = 0;
-    this.holdStart = 0;
+    this.output.begin(Buffer.alloc(0));
     this.endOfInput();
-    return { tail: Buffer.concat(this.out), summary: this.summary() };
+    return { tail: this.output.end(), summary: this.summary() };
   }
 
   /** The statement that starts at or last before a line of the file, if it is among the recent ones. */
@@ -244,52 +230,24 @@ export class DumpReader {
     };
   }
 
-  // ---- output ----
-
   private startHold(at: number): void {
-    if (this.holding) return;
-    this.out.push(this.chunk.subarray(this.emitFrom, at));
-    this.holding = true;
-    this.holdStart = at;
-    this.held = [];
-    this.heldBytes = 0;
+    this.output.hold(at);
   }
 
-  private holdRest(chunk: Buffer): void {
-    const piece = chunk.subarray(this.holdStart);
-    if (this.heldBytes + piece.length > MAX_HELD_BYTES) {
-      this.refuse(
-        this.statement.line || this.line,
-        this.statement.describe(),
-        'a statement longer than 16 MB cannot be checked',
-      );
-      this.released = true;
-      this.releaseHold(chunk.length);
-      return;
-    }
-    this.held.push(piece);
-    this.heldBytes += piece.length;
-  }
-
-  /** Ends the hold at `end` (exclusive) and passes the held bytes on, or leaves them out. */
   private resolveHold(end: number, keep: boolean): void {
-    if (!this.holding) return;
-    this.holding = false;
-    const last = this.chunk.subarray(this.holdStart, end);
-    if (keep) this.out.push(...this.held, last);
-    else {
-      // Newlines stay, so that psql's line numbers are the file's.
-      let newlines = countNewlines(last);
-      for (const piece of this.held) newlines += countNewlines(piece);
-      this.out.push(Buffer.from('\n'.repeat(newlines)));
-    }
-    this.held = [];
-    this.heldBytes = 0;
-    this.emitFrom = end;
+    this.output.resolve(end, keep);
   }
 
   private releaseHold(at: number): void {
-    this.resolveHold(at, true);
+    this.output.resolve(at, true);
+  }
+
+  /** Held statements are bounded: one past the limit cannot be judged whole, so it is refused. */
+  private refuseLongStatement(end: number): void {
+    const line = this.statement.line || this.line;
+    this.refuse(line, this.statement.describe(), 'a statement longer than 16 MB cannot be checked');
+    this.released = true;
+    this.releaseHold(end);
   }
 
   private refuse(line: number, command: string, reason: string): void {
@@ -499,16 +457,16 @@ export class DumpReader {
   private initial(c: number, i: number): boolean {
     if (c === 0x20 || c === 0x09 || c === CR || c === 0x0c) return true;
     if (this.copyAfterThisLine) {
-      this.refuse(this.line, this.restOfLine(i), 'text after COPY ... FROM stdin on the same line');
+      this.refuse(this.line, this.output.restOfLine(i), 'text after COPY ... FROM stdin on the same line');
       this.copyAfterThisLine = undefined;
     }
     if (c === BACKSLASH) {
       // Held from the backslash on, whatever the statement: psql runs a meta-command at the end of its line.
-      if (!this.holding && i >= 0) this.startHold(i);
+      if (!this.output.holding && i >= 0) this.startHold(i);
       this.state = S.Backslash;
       return true;
     }
-    if (this.statement.empty && !this.holding && i >= 0) this.startHold(i);
+    if (this.statement.empty && !this.output.holding && i >= 0) this.startHold(i);
     this.lineHasContent = true;
     switch (c) {
       case 0x2d:
@@ -766,12 +724,6 @@ export class DumpReader {
     return false;
   }
 
-  private restOfLine(from: number): string {
-    if (from < 0) return '';
-    const end = this.chunk.indexOf(NL, from);
-    return this.chunk.toString('utf8', from, Math.min(end < 0 ? this.chunk.length : end, from + 120)).trimEnd();
-  }
-
   private endMeta(at: number): void {
     this.state = S.Initial;
     const line = Buffer.from(this.metaLine, 'latin1').toString('utf8').trimEnd();
@@ -879,7 +831,7 @@ export class DumpReader {
     }
     if (this.released) {
       this.released = false;
-      if (this.holding) this.resolveHold(end, true);
+      if (this.output.holding) this.resolveHold(end, true);
     } else this.resolveHold(end, verdict.action !== 'drop');
     this.statement = new Statement();
   }
@@ -951,51 +903,18 @@ export class DumpReader {
     if (this.copyAfterThisLine) {
       this.copyAfterThisLine = undefined;
       this.inCopy = true;
-      this.copyRows = 0;
+      this.copyBlock = new CopyBlock();
     }
   }
 
-  /** psql's COPY FROM stdin: every line is a row until a line that is exactly `\\.` (or `\\.` and a CR). */
   private readCopyData(chunk: Buffer, start: number): number {
-    let lineStart = start;
-    for (;;) {
-      const newline = chunk.indexOf(NL, lineStart);
-      if (newline === -1) {
-        this.rememberPartialCopyLine(chunk, lineStart);
-        return chunk.length;
-      }
-      const terminator =
-        this.copyLineLength > 0
-          ? this.partialLineIsTerminator(chunk, lineStart, newline)
-          : isCopyTerminator(chunk, lineStart, newline);
-      this.copyLineHead = '';
-      this.copyLineLength = 0;
-      this.line++;
-      if (terminator) {
-        this.inCopy = false;
-        this.manifest.copyRows(this.copyTable, this.copyRows);
-        return newline + 1;
-      }
-      this.copyRows++;
-      lineStart = newline + 1;
-    }
-  }
-
-  /** A row cut by the chunk's end: its first bytes and length are enough to tell a terminator. */
-  private rememberPartialCopyLine(chunk: Buffer, lineStart: number): void {
-    if (lineStart >= chunk.length) return;
-    if (this.copyLineHead.length < 3) {
-      const need = 3 - this.copyLineHead.length;
-      this.copyLineHead += chunk.toString('latin1', lineStart, Math.min(chunk.length, lineStart + need));
-    }
-    this.copyLineLength += chunk.length - lineStart;
-  }
-
-  private partialLineIsTerminator(chunk: Buffer, lineStart: number, newline: number): boolean {
-    const length = this.copyLineLength + (newline - lineStart);
-    if (length !== 2 && length !== 3) return false;
-    const line = (this.copyLineHead + chunk.toString('latin1', lineStart, newline)).slice(0, length);
-    return line === '\\.' || line === '\\.\r';
+    const block = this.copyBlock!;
+    const { end, lines } = block.read(chunk, start);
+    this.line += lines;
+    if (end === -1) return chunk.length;
+    this.inCopy = false;
+    this.manifest.copyRows(this.copyTable, block.rows);
+    return end;
   }
 
   private endOfInput(): void {
@@ -1027,19 +946,6 @@ export class DumpReader {
     const line = this.line - countNewlines(Buffer.from(text.slice(match.index), 'latin1'));
     this.refuse(Math.max(1, line), match[0], 'a server function that reaches outside the database or the session');
   }
-}
-
-function isCopyTerminator(chunk: Buffer, lineStart: number, newline: number): boolean {
-  const length = newline - lineStart;
-  if (length !== 2 && length !== 3) return false;
-  if (chunk[lineStart] !== BACKSLASH || chunk[lineStart + 1] !== 0x2e) return false;
-  return length === 2 || chunk[lineStart + 2] === CR;
-}
-
-function countNewlines(buffer: Buffer): number {
-  let count = 0;
-  for (let at = buffer.indexOf(NL); at !== -1; at = buffer.indexOf(NL, at + 1)) count++;
-  return count;
 }
 
 function isDigit(c: number): boolean {
