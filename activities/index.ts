@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type Dockerode from 'dockerode';
-import type { DrActivities } from '../shared/activity-contract';
+import type { DrActivities, SwapDatabaseNames } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
 import { readDatabasePassword } from '../shared/secrets';
 import { settings } from '../shared/settings';
@@ -10,6 +10,7 @@ import { listBackupCatalog, selectFromCatalog } from './backup-catalog';
 import { resolveBackupPath } from './backup-paths';
 import { scanBackupFile } from './backup-integrity';
 import { reviewLogs } from './app-logs';
+import * as swap from './database-swap';
 import { verifyDatabase } from './database-verification';
 import { createContainerClient, type ContainerClient } from './docker';
 import { failure } from './errors';
@@ -128,6 +129,22 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
       pg.assertDatabaseName(database);
       return maintenance(service, (client) => pg.databaseExists(client, database));
     },
+    async swapDatabaseNames({ service, names }) {
+      assertSwapNames(names);
+      return maintenance(service, (client) => swap.swapIn(client, names));
+    },
+    async swapBackDatabaseNames({ service, names }) {
+      assertSwapNames(names);
+      return maintenance(service, (client) => swap.swapBack(client, names));
+    },
+    async readSwapState({ service, names }) {
+      assertSwapNames(names);
+      return maintenance(service, (client) => swap.readSwapState(client, names));
+    },
+    async rowChangesSince({ service, database, expected }) {
+      pg.assertNotLiveDatabase(service, config(service), database, 'count the changes of');
+      return postgres.withClient(config(service), database, (client) => swap.rowChangesSince(client, expected));
+    },
     async verifyRestoredDatabase({ service, database, expected, skipServiceChecks }) {
       pg.assertDatabaseName(database);
       return verifyDatabase(postgres, config(service), database, expected, skipServiceChecks);
@@ -156,4 +173,8 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     notify: (notification) =>
       sendNotification(notification, { webhookUrl: deps.webhookUrl ?? settings.notifyWebhookUrl }),
   };
+}
+
+function assertSwapNames(names: SwapDatabaseNames): void {
+  for (const [field, name] of Object.entries(names)) pg.assertDatabaseName(name, field);
 }

@@ -19,5 +19,10 @@ export function notificationText(notification: Notification): string {
       return `Database restore of ${services} ${notification.outcome} (workflow ${notification.workflowId}): ${notification.detail}`;
     case 'drill-failed':
       return `:rotating_light: Restore drill FAILED for ${services} (workflow ${notification.workflowId}): ${notification.detail}`;
+    case 'manual-repair-needed':
+      return (
+        `:rotating_light: Restore of ${services} could NOT be undone automatically (workflow ${notification.workflowId}): ` +
+        `${notification.detail}\nFinish by hand:\n${notification.steps.join('\n')}`
+      );
   }
 }

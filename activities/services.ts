@@ -18,6 +18,7 @@ export function describeService(topology: Topology, service: string): ServiceDes
     service,
     database: config.database,
     databaseContainer: config.databaseContainer,
+    user: config.user,
     appContainers: config.appContainers,
     healthUrls: config.healthUrls,
     rtoMinutes: topology.rtoMinutes,

@@ -120,6 +120,8 @@ export interface ServiceDescription {
   service: string;
   database: string;
   databaseContainer: string;
+  /** The service's database role, for the commands a workflow prints when a step must be finished by hand. */
+  user: string;
   appContainers: string[];
   healthUrls: string[];
   rtoMinutes: number;
@@ -137,7 +139,25 @@ export type Notification =
       mode: string;
     }
   | { kind: 'restore-outcome'; workflowId: string; services: string[]; outcome: string; detail: string }
-  | { kind: 'drill-failed'; workflowId: string; services: string[]; detail: string };
+  | { kind: 'drill-failed'; workflowId: string; services: string[]; detail: string }
+  | { kind: 'manual-repair-needed'; workflowId: string; services: string[]; detail: string; steps: string[] };
+
+/** The four names a swap works with, `<db>` and its `_restore_`, `_pre_restore_`, `_failed_restore_` copies. */
+export interface SwapDatabaseNames {
+  live: string;
+  side: string;
+  preRestore: string;
+  failedRestore: string;
+}
+
+/** Which of a swap's names exist on the server. */
+export type SwapNamesState = Record<keyof SwapDatabaseNames, boolean>;
+
+export interface TableRowChange {
+  table: string;
+  expectedRows: number;
+  rows: number;
+}
 
 export interface DrActivities {
   describeService(input: { service: string }): Promise<ServiceDescription>;
@@ -156,6 +176,16 @@ export interface DrActivities {
   /** Idempotent: when `from` is gone and `to` exists, it was already renamed. */
   renameDatabase(input: { service: string; from: string; to: string }): Promise<void>;
   databaseExists(input: { service: string; database: string }): Promise<boolean>;
+  /** Both renames of a swap in one transaction; idempotent (reads which names exist first). */
+  swapDatabaseNames(input: { service: string; names: SwapDatabaseNames }): Promise<'swapped' | 'already-swapped'>;
+  /** The pre-restore database back under the live name, the restored one kept as failed-restore; idempotent. */
+  swapBackDatabaseNames(input: {
+    service: string;
+    names: SwapDatabaseNames;
+  }): Promise<'swapped-back' | 'already-swapped-back' | 'nothing-to-undo'>;
+  readSwapState(input: { service: string; names: SwapDatabaseNames }): Promise<SwapNamesState>;
+  /** Tables whose row counts differ from `expected` now (what the apps wrote after a swap). */
+  rowChangesSince(input: { service: string; database: string; expected: TableCount[] }): Promise<TableRowChange[]>;
   /** Tables and exact row counts against the manifest, the service's verification SQL, amcheck. */
   verifyRestoredDatabase(input: {
     service: string;

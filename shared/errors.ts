@@ -20,6 +20,8 @@ export const ErrorType = {
   ContainerNotFound: 'ContainerNotFound',
   ConfigError: 'ConfigError',
   RestoreAlreadyRunning: 'RestoreAlreadyRunning',
+  /** The databases of a swap are in a state no swap step leaves (a name taken by hand, say): touch nothing. */
+  SwapStateUnexpected: 'SwapStateUnexpected',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
@@ -38,6 +40,7 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.RefuseLiveDatabase,
   ErrorType.ContainerNotFound,
   ErrorType.ConfigError,
+  ErrorType.SwapStateUnexpected,
 ];
 
 /** The backup failures a workflow may answer by falling back to the previous generation. */

@@ -10,6 +10,7 @@ import type {
   DatabaseSnapshot,
   LogReview,
   TableCount,
+  TableRowChange,
   VerificationReport,
 } from './activity-contract';
 
@@ -136,7 +137,9 @@ export type RestoreOutcome =
   | 'verification-failed'
   | 'rolled-back'
   | 'failed'
-  | 'cancelled';
+  | 'cancelled'
+  /** A compensation could not finish after its retries: the result and a notification say what to do by hand. */
+  | 'needs-manual-repair';
 
 export interface BrokenBackup {
   file: string;
@@ -182,6 +185,15 @@ export interface ServiceRestoreReport {
   logReview?: LogReview[];
   swapped: boolean;
   rolledBack: boolean;
+  /** A swap-back keeps the restored database beside the live one: the apps may have written to it. */
+  failedRestore?: {
+    database: string;
+    /** Rows added or removed after the swap, summed over tables; undefined when they could not be counted. */
+    rowsChangedAfterSwap?: number;
+    tablesChangedAfterSwap?: TableRowChange[];
+  };
+  /** When a compensation could not finish: the commands that finish it by hand, in order. */
+  manualRepair?: string[];
   containers: ContainerState[];
 }
 

@@ -18,6 +18,25 @@ export const quick = proxyActivities<DrActivities>({ startToCloseTimeout: '2 min
 /** Stopping and starting app containers: `docker stop` may wait for a slow SIGTERM. */
 export const apps = proxyActivities<DrActivities>({ startToCloseTimeout: '3 minutes', retry: quickRetry });
 
+/**
+ * The swap, the swap-back and the app stops and starts around them must finish, not give up after a few
+ * attempts: a PostgreSQL container that restarts mid-swap is waited for. Bounded by time so that a swap
+ * that cannot finish is known well inside the RTO and handed to a human with the exact state.
+ */
+const untilDone: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' };
+
+export const swapSteps = proxyActivities<DrActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '8 minutes',
+  retry: untilDone,
+});
+
+export const swapApps = proxyActivities<DrActivities>({
+  startToCloseTimeout: '3 minutes',
+  scheduleToCloseTimeout: '8 minutes',
+  retry: untilDone,
+});
+
 /** Reads the whole gzip stream of a backup, heartbeating every 16 MB read: a lost worker shows in minutes. */
 export const backupCheck = proxyActivities<DrActivities>({
   startToCloseTimeout: '30 minutes',

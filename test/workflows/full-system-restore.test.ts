@@ -101,7 +101,8 @@ describe('fullSystemRestore decisions', () => {
     ]);
     for (const service of ['argus', 'hermes']) {
       expect(world.live(service)?.origin).toBe('original');
-      expect(world.databaseNames(service)).toEqual([`${service}_db`]);
+      const report = result.services.find((r) => r.service === service);
+      expect(world.databaseNames(service)).toEqual([`${service}_db`, report?.databases.failedRestore]);
       expect(world.service(service).appsRunning).toBe(true);
     }
   });

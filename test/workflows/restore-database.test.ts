@@ -52,7 +52,8 @@ describe('restoreDatabase decisions', () => {
     // The apps go down only after the restore and its verification, and come back after the renames.
     const calls = callNames(world);
     expect(calls.indexOf('stopApps')).toBeGreaterThan(calls.indexOf('verifyRestoredDatabase'));
-    expect(calls.lastIndexOf('renameDatabase')).toBeLessThan(calls.indexOf('startApps'));
+    expect(calls.indexOf('swapDatabaseNames')).toBeGreaterThan(calls.indexOf('stopApps'));
+    expect(calls.indexOf('swapDatabaseNames')).toBeLessThan(calls.indexOf('startApps'));
     expect(world.called('notify').map((n) => (n as { kind: string }).kind)).toEqual([
       'restore-planned',
       'restore-outcome',
@@ -81,16 +82,22 @@ describe('restoreDatabase decisions', () => {
     expect(result.outcome).toBe('rolled-back');
     expect(result.rolledBack).toBe(true);
     expect(world.live('argus')?.origin).toBe('original');
-    expect(world.databaseNames('argus')).toEqual(['argus_db']);
+    // The restored database is kept, never dropped: the apps may have written to it after the swap.
+    expect(world.databaseNames('argus')).toEqual(['argus_db', result.databases.failedRestore]);
+    expect(world.database('argus', result.databases.failedRestore)?.origin).toBe('argus_20261124_020000.sql.gz');
+    // Only the side name is ever dropped (gone by then: the swap renamed it).
+    expect(world.called('dropDatabase')).toEqual([{ service: 'argus', database: result.databases.side }]);
     expect(world.service('argus').appsRunning).toBe(true);
     expect(result.compensations[0]).toBe('swap back argus');
     expect(result.health?.healthy).toBe(false);
-    expect(world.called('renameDatabase')).toEqual([
-      { service: 'argus', from: 'argus_db', to: result.databases.preRestore },
-      { service: 'argus', from: result.databases.side, to: 'argus_db' },
-      { service: 'argus', from: 'argus_db', to: result.databases.failedRestore },
-      { service: 'argus', from: result.databases.preRestore, to: 'argus_db' },
-    ]);
+    expect(result.failedRestore).toEqual({
+      database: result.databases.failedRestore,
+      rowsChangedAfterSwap: 0,
+      tablesChangedAfterSwap: [],
+    });
+    expect(result.detail).toContain(`kept ${result.databases.failedRestore} (0 row(s) written after the swap)`);
+    expect(world.called('swapDatabaseNames')).toHaveLength(1);
+    expect(world.called('swapBackDatabaseNames')).toHaveLength(1);
   });
 
   it('swaps back when the restarted apps log database errors', async () => {

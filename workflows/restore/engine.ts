@@ -22,6 +22,7 @@ import {
   type ServiceTarget,
 } from './prepare';
 import { describePlan, emptyReport, recordPlan, timeSkewHours } from './report';
+import { describeSwapState, manualRepairSteps } from './manual-repair';
 import { checkAppsAfterSwap, swapBack, swapIntoLive, type SwapTimes } from './swap';
 
 export interface RestoreRequest {
@@ -140,7 +141,7 @@ export class RestoreEngine {
     const unhealthy = await this.checkAllAfterSwap(swaps);
     if (unhealthy.length > 0) {
       await this.compensate();
-      return this.finish('rolled-back', `after the swap ${unhealthy.join('; ')}: swapped back, nothing lost`);
+      return this.finish('rolled-back', `after the swap ${unhealthy.join('; ')}: swapped back${this.keptCopies()}`);
     }
     // Healthy on the restored data: from here a cancel request no longer reverts the restore.
     return CancellationScope.nonCancellable(async () => {
@@ -172,8 +173,16 @@ export class RestoreEngine {
     const report = this.report(plan.service);
     // Pushed before the swap: swapBack reads which renames happened, so it undoes a partial swap too.
     this.saga.push(`swap back ${plan.service}`, async () => {
-      await swapBack(plan, this.request.healthTimeoutSeconds);
+      const undone = await swapBack(plan, this.request.healthTimeoutSeconds);
       report.rolledBack = true;
+      if (undone.keptAs) {
+        const changes = undone.writtenAfterSwap;
+        report.failedRestore = {
+          database: undone.keptAs,
+          tablesChangedAfterSwap: changes,
+          rowsChangedAfterSwap: changes?.reduce((sum, c) => sum + Math.abs(c.rows - c.expectedRows), 0),
+        };
+      }
     });
     this.progress.setServiceStep(plan.service, 'swapping');
     return swapIntoLive(plan, appsAlreadyStopped);
@@ -224,7 +233,52 @@ export class RestoreEngine {
     });
   }
 
-  private async finish(outcome: RestoreOutcome, detail: string): Promise<RestoreRun> {
+  /** What a swap-back kept beside the live database, for the outcome's detail. */
+  private keptCopies(): string {
+    const kept = [...this.reports.values()].flatMap((r) => (r.failedRestore ? [r.failedRestore] : []));
+    if (kept.length === 0) return '';
+    const rows = (n?: number) => (n === undefined ? 'an unknown number of rows' : `${n} row(s)`);
+    return `; kept ${kept.map((k) => `${k.database} (${rows(k.rowsChangedAfterSwap)} written after the swap)`).join(', ')}`;
+  }
+
+  /**
+   * A compensation that did not finish after its retries: nothing more is tried automatically. The result
+   * and a notification say which database has which name and the commands that finish the job by hand.
+   */
+  private async reportUnfinishedCompensation(detail: string): Promise<string> {
+    const failed = this.saga.failed.map((f) => `${f.name}: ${f.error}`).join('; ');
+    const states: string[] = [];
+    const steps: string[] = [];
+    for (const plan of this.plans) {
+      let state: Awaited<ReturnType<typeof courtesy.readSwapState>> | undefined;
+      try {
+        state = await courtesy.readSwapState({ service: plan.service, names: plan.databases });
+      } catch {
+        state = undefined;
+      }
+      const serviceSteps = manualRepairSteps(plan, state);
+      this.report(plan.service).manualRepair = serviceSteps;
+      states.push(describeSwapState(plan, state));
+      steps.push(`# ${plan.service}`, ...serviceSteps);
+    }
+    const full = `${detail}; NOT undone: ${failed}; ${states.join('; ')}; finish by hand (steps in the result)`;
+    await notifySafely({
+      kind: 'manual-repair-needed',
+      workflowId: workflowInfo().workflowId,
+      services: this.services,
+      detail: full,
+      steps,
+    });
+    return full;
+  }
+
+  private async finish(requested: RestoreOutcome, requestedDetail: string): Promise<RestoreRun> {
+    let outcome = requested;
+    let detail = requestedDetail;
+    if (this.saga.failed.length > 0) {
+      outcome = 'needs-manual-repair';
+      detail = await CancellationScope.nonCancellable(() => this.reportUnfinishedCompensation(requestedDetail));
+    }
     this.progress.setStep(outcome, this.services);
     for (const report of this.reports.values()) report.outcome = outcome;
     const compensations = [...this.saga.ran];

@@ -63,6 +63,7 @@ function describe(service: string): ServiceDescription {
     service,
     database: `${service}_db`,
     databaseContainer: `opareta-postgres-${service}`,
+    user: service,
     appContainers: [`opareta-${service}-1`, `opareta-${service}-2`],
     healthUrls: [`http://127.0.0.1:3001/${service}/health`],
     rtoMinutes: 30,
@@ -85,6 +86,8 @@ export class FakeWorld {
   /** Services whose restore fails with RestoreFailed. */
   readonly failRestore = new Set<string>();
   restoreSeconds = 12;
+  /** The next swap-back attempts that fail (a database server that stays down), and how. */
+  swapBackFailures = { remaining: 0, nonRetryable: false };
 
   constructor(services: Record<string, number[]> = { argus: [100, 90, 80], hermes: [200, 190, 180] }) {
     for (const [service, rows] of Object.entries(services)) {
@@ -216,6 +219,49 @@ export class FakeWorld {
         dbs.set(to, db);
       },
       databaseExists: async ({ service, database }) => this.dbs(service).has(database),
+      readSwapState: async ({ service, names }) => {
+        const dbs = this.dbs(service);
+        return {
+          live: dbs.has(names.live),
+          side: dbs.has(names.side),
+          preRestore: dbs.has(names.preRestore),
+          failedRestore: dbs.has(names.failedRestore),
+        };
+      },
+      swapDatabaseNames: async ({ service, names }) => {
+        const dbs = this.dbs(service);
+        const side = dbs.get(names.side);
+        if (!side && dbs.has(names.live)) return 'already-swapped';
+        if (!side) throw ApplicationFailure.nonRetryable(`no database ${names.side}`, ErrorType.SwapStateUnexpected);
+        const live = dbs.get(names.live);
+        if (live) dbs.set(names.preRestore, live);
+        dbs.set(names.live, side);
+        dbs.delete(names.side);
+        return 'swapped';
+      },
+      swapBackDatabaseNames: async ({ service, names }) => {
+        if (this.swapBackFailures.remaining > 0) {
+          this.swapBackFailures.remaining--;
+          throw ApplicationFailure.create({
+            message: 'connect ECONNREFUSED 127.0.0.1:5432',
+            nonRetryable: this.swapBackFailures.nonRetryable,
+          });
+        }
+        const dbs = this.dbs(service);
+        const pre = dbs.get(names.preRestore);
+        if (!pre) return dbs.has(names.failedRestore) ? 'already-swapped-back' : 'nothing-to-undo';
+        const live = dbs.get(names.live);
+        if (live) dbs.set(names.failedRestore, live);
+        dbs.set(names.live, pre);
+        dbs.delete(names.preRestore);
+        return 'swapped-back';
+      },
+      rowChangesSince: async ({ service, database, expected }) => {
+        const now = this.dbs(service).get(database)?.tables ?? [];
+        return expected
+          .map((t) => ({ table: t.table, expectedRows: t.rows, rows: now.find((n) => n.table === t.table)?.rows ?? 0 }))
+          .filter((t) => t.rows !== t.expectedRows);
+      },
       verifyRestoredDatabase: async ({ service, database, expected }) => {
         const db = this.dbs(service).get(database);
         const countsMatch = JSON.stringify(db?.tables) === JSON.stringify(expected);

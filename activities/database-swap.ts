@@ -1,0 +1,103 @@
+import type { Client } from 'pg';
+import type { SwapDatabaseNames, SwapNamesState, TableCount } from '../shared/activity-contract';
+import { ErrorType } from '../shared/errors';
+import { failure } from './errors';
+import { databaseExists, quoteIdentifier, tableCounts, terminateBackends } from './postgres';
+
+/**
+ * The swap and the swap-back as single transactions. ALTER DATABASE ... RENAME is transactional, so both
+ * renames of a swap commit together or not at all: there is no moment, even if the server dies, when the
+ * live name is missing or two databases are half-swapped. Each function reads which names exist first and
+ * does only what is left, so a retry after a lost connection or a restarted container finishes the job.
+ */
+
+export async function readSwapState(client: Client, names: SwapDatabaseNames): Promise<SwapNamesState> {
+  return {
+    live: await databaseExists(client, names.live),
+    side: await databaseExists(client, names.side),
+    preRestore: await databaseExists(client, names.preRestore),
+    failedRestore: await databaseExists(client, names.failedRestore),
+  };
+}
+
+export type SwapInResult = 'swapped' | 'already-swapped';
+
+/** `<db>` becomes `<db>_pre_restore_<stamp>` (when it exists) and the side database becomes `<db>`. */
+export async function swapIn(client: Client, names: SwapDatabaseNames): Promise<SwapInResult> {
+  const state = await readSwapState(client, names);
+  if (!state.side && state.live) {
+    // A previous attempt committed and lost its answer: the side database already carries the live name
+    // (with the old live one aside, or alone when the live database had been gone).
+    return 'already-swapped';
+  }
+  if (!state.side) {
+    throw failure(ErrorType.SwapStateUnexpected, `cannot swap: the restored database ${names.side} does not exist`);
+  }
+  if (state.preRestore) {
+    throw failure(
+      ErrorType.SwapStateUnexpected,
+      `cannot swap: ${names.preRestore} already exists beside ${names.side}; nothing was renamed`,
+    );
+  }
+  await renameTogether(client, [
+    ...(state.live ? [[names.live, names.preRestore] as const] : []),
+    [names.side, names.live] as const,
+  ]);
+  return 'swapped';
+}
+
+export type SwapBackResult = 'swapped-back' | 'already-swapped-back' | 'nothing-to-undo';
+
+/**
+ * The pre-restore database takes `<db>` back; the restored one is kept as `<db>_failed_restore_<stamp>`,
+ * never dropped: the apps may have written to it after the swap.
+ */
+export async function swapBack(client: Client, names: SwapDatabaseNames): Promise<SwapBackResult> {
+  const state = await readSwapState(client, names);
+  if (!state.preRestore) {
+    // Either a previous attempt finished, or the swap never renamed the live database.
+    return state.failedRestore ? 'already-swapped-back' : 'nothing-to-undo';
+  }
+  if (state.live && state.failedRestore) {
+    throw failure(
+      ErrorType.SwapStateUnexpected,
+      `cannot swap back: ${names.live}, ${names.preRestore} and ${names.failedRestore} all exist; nothing was renamed`,
+    );
+  }
+  await renameTogether(client, [
+    ...(state.live ? [[names.live, names.failedRestore] as const] : []),
+    [names.preRestore, names.live] as const,
+  ]);
+  return 'swapped-back';
+}
+
+/** Row changes in a database since it held `expected`, per table; only the tables that differ. */
+export async function rowChangesSince(
+  client: Client,
+  expected: TableCount[],
+): Promise<{ table: string; expectedRows: number; rows: number }[]> {
+  const now = await tableCounts(client);
+  const tables = [...new Set([...expected.map((t) => t.table), ...now.map((t) => t.table)])].sort();
+  return tables
+    .map((table) => ({
+      table,
+      expectedRows: expected.find((t) => t.table === table)?.rows ?? 0,
+      rows: now.find((t) => t.table === table)?.rows ?? 0,
+    }))
+    .filter((t) => t.rows !== t.expectedRows);
+}
+
+async function renameTogether(client: Client, renames: (readonly [string, string])[]): Promise<void> {
+  // Sessions on either database would block the rename (apps are stopped; stray psql sessions are not).
+  for (const [from] of renames) await terminateBackends(client, from);
+  await client.query('BEGIN');
+  try {
+    for (const [from, to] of renames) {
+      await client.query(`ALTER DATABASE ${quoteIdentifier(from)} RENAME TO ${quoteIdentifier(to)}`);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
