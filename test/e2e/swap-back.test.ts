@@ -33,7 +33,7 @@ describe('a health failure after the swap', () => {
   const { taskQueue } = useWorkerProcess('swap-back', () => ({ OPARETA_CONFIG: configWithUnreachableHermesHealth() }));
   const client = useTemporalClient();
 
-  it('swaps back: the live database is the one from before, nothing lost, apps healthy', async () => {
+  it('swaps back: the live database is the one from before, the restored copy kept, apps healthy', async () => {
     const olderBackup = (await backups('hermes'))[1].file;
     const liveBefore = sortCounts(await liveRowCounts('hermes'));
 
@@ -51,10 +51,14 @@ describe('a health failure after the swap', () => {
     expect(sortCounts(await liveRowCounts('hermes'))).toEqual(liveBefore);
     expect(await healthStatuses('hermes')).toEqual([200, 200]);
     expect(result.containers.every((c) => c.state === 'running')).toBe(true);
-    // The live database got its own name back; the rejected copy (reproducible from the backup) is gone.
+    // The live database got its own name back; the restored copy is kept beside it (the apps may have
+    // written to it after the swap), with what they wrote counted.
     const databases = await databasesOf('hermes');
     expect(databases).not.toContain(result.databases.preRestore);
-    expect(databases).not.toContain(result.databases.failedRestore);
+    expect(databases).toContain(result.databases.failedRestore);
+    expect(result.failedRestore?.database).toBe(result.databases.failedRestore);
+    expect(result.failedRestore?.rowsChangedAfterSwap).toBeGreaterThanOrEqual(0);
+    expect(result.detail).toContain(`kept ${result.databases.failedRestore}`);
     expect(result.compensations.length).toBeGreaterThan(0);
     await dropKeptDatabases('hermes');
   }, 300_000);
