@@ -11,6 +11,7 @@ import { resolveBackupPath } from './backup-paths';
 import { scanBackupFile } from './backup-integrity';
 import { reviewLogs } from './app-logs';
 import * as swap from './database-swap';
+import * as copies from './restore-copies';
 import { verifyDatabase } from './database-verification';
 import { createContainerClient, type ContainerClient } from './docker';
 import { failure } from './errors';
@@ -140,6 +141,14 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     async readSwapState({ service, names }) {
       assertSwapNames(names);
       return maintenance(service, (client) => swap.readSwapState(client, names));
+    },
+    checkDiskRoom: ({ service, neededBytes }) =>
+      copies.checkDiskRoom(containers, config(service), service, neededBytes),
+    listRestoreCopies: ({ service }) =>
+      maintenance(service, (client) => copies.listRestoreCopies(client, config(service).database)),
+    async lastPassedDrill({ service }) {
+      config(service); // An unknown name fails here, before it reaches the visibility query.
+      return copies.lastPassedDrill(service);
     },
     async rowChangesSince({ service, database, expected }) {
       pg.assertNotLiveDatabase(service, config(service), database, 'count the changes of');

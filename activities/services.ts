@@ -24,6 +24,7 @@ export function describeService(topology: Topology, service: string): ServiceDes
     rtoMinutes: topology.rtoMinutes,
     rpoHours: topology.rpoHours,
     sandbox: topology.sandbox,
+    retention: topology.retention,
   };
 }
 

@@ -127,6 +127,16 @@ export interface ServiceDescription {
   rtoMinutes: number;
   rpoHours: number;
   sandbox: boolean;
+  retention: { keepNewest: number; keepDays: number };
+}
+
+/** A copy a restore kept beside the live database: the old live one, or a restored one that was swapped back. */
+export interface RestoreCopy {
+  database: string;
+  kind: 'pre-restore' | 'failed-restore';
+  /** When the restore that made it started (from the name's stamp), ISO 8601. */
+  madeAt: string;
+  sizeBytes: number;
 }
 
 export type Notification =
@@ -184,6 +194,11 @@ export interface DrActivities {
     names: SwapDatabaseNames;
   }): Promise<'swapped-back' | 'already-swapped-back' | 'nothing-to-undo'>;
   readSwapState(input: { service: string; names: SwapDatabaseNames }): Promise<SwapNamesState>;
+  /** Fails non-retryable (InsufficientDiskSpace), touching nothing, when the database's volume lacks room. */
+  checkDiskRoom(input: { service: string; neededBytes: number }): Promise<{ freeBytes: number; neededBytes: number }>;
+  listRestoreCopies(input: { service: string }): Promise<RestoreCopy[]>;
+  /** When the last drill of the service passed (from Temporal visibility); undefined if none did. */
+  lastPassedDrill(input: { service: string }): Promise<string | undefined>;
   /** Tables whose row counts differ from `expected` now (what the apps wrote after a swap). */
   rowChangesSince(input: { service: string; database: string; expected: TableCount[] }): Promise<TableRowChange[]>;
   /** Tables and exact row counts against the manifest, the service's verification SQL, amcheck. */

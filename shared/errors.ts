@@ -22,6 +22,8 @@ export const ErrorType = {
   RestoreAlreadyRunning: 'RestoreAlreadyRunning',
   /** The databases of a swap are in a state no swap step leaves (a name taken by hand, say): touch nothing. */
   SwapStateUnexpected: 'SwapStateUnexpected',
+  /** The database's volume has no room for the side restore: nothing was touched. */
+  InsufficientDiskSpace: 'InsufficientDiskSpace',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
@@ -41,6 +43,7 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.ContainerNotFound,
   ErrorType.ConfigError,
   ErrorType.SwapStateUnexpected,
+  ErrorType.InsufficientDiskSpace,
 ];
 
 /** The backup failures a workflow may answer by falling back to the previous generation. */

@@ -49,6 +49,18 @@ export const serviceSchema = z
       .refine((p) => p.includes('{YYYYMMDD}') && p.includes('{HHMMSS}'), 'must contain {YYYYMMDD} and {HHMMSS}')
       .default('{service}_{YYYYMMDD}_{HHMMSS}.sql.gz'),
     verification: z.array(verificationCheck).default([]),
+    /** PostgreSQL's data directory inside the database container: its volume must have room for a side restore. */
+    dataDirectory: z.string().startsWith('/').default('/var/lib/postgresql/data'),
+  })
+  .strict();
+
+/** Which `_pre_restore_`/`_failed_restore_` copies pruneRestoreCopies may drop. */
+export const retentionSchema = z
+  .object({
+    /** The newest copies of each service always kept, whatever their age. */
+    keepNewest: z.number().int().min(1).default(1),
+    /** Copies younger than this are kept. */
+    keepDays: z.number().positive().default(7),
   })
   .strict();
 
@@ -61,6 +73,7 @@ export const topologySchema = z
     sandbox: z.boolean().default(false),
     rtoMinutes: z.number().positive().default(30),
     rpoHours: z.number().positive().default(24),
+    retention: retentionSchema.default({ keepNewest: 1, keepDays: 7 }),
     services: z
       .record(identifier, serviceSchema)
       .refine((s) => Object.keys(s).length > 0, 'needs at least one service'),

@@ -114,6 +114,28 @@ export const restoreDrillInputSchema = z
     message: 'a backup file name needs exactly one service in "services"',
   });
 
+export const pruneRestoreCopiesInputSchema = z
+  .object({
+    /** Default: every service. */
+    services: z.array(serviceName).min(1).optional(),
+    /** List what would be dropped, drop nothing. */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export type PruneRestoreCopiesInput = z.input<typeof pruneRestoreCopiesInputSchema>;
+
+export interface PruneRestoreCopiesResult {
+  dryRun: boolean;
+  services: {
+    service: string;
+    lastPassedDrill?: string;
+    dropped: { database: string; sizeBytes: number; reason: string }[];
+    kept: { database: string; sizeBytes: number; reason: string }[];
+  }[];
+  droppedBytes: number;
+}
+
 export type RestoreDatabaseInput = z.input<typeof restoreDatabaseInputSchema>;
 export type RestoreDatabaseRequest = z.output<typeof restoreDatabaseInputSchema>;
 export type FullSystemRestoreInput = z.input<typeof fullSystemRestoreInputSchema>;

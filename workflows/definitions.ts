@@ -23,7 +23,7 @@ export const restoreProgressSignal = defineSignal<[RestoreProgressUpdate]>(RESTO
 
 /** The service, or the services joined by "," for a full-system restore. */
 export const OparetaService = defineSearchAttributeKey('OparetaService', SearchAttributeType.KEYWORD);
-/** restore | full-restore | drill (the whole drill) | drill-service (one service's part) */
+/** restore | full-restore | drill (the whole drill) | drill-service (one service's part) | prune */
 export const OparetaKind = defineSearchAttributeKey('OparetaKind', SearchAttributeType.KEYWORD);
 /** A RestoreOutcome, or passed | failed | cancelled for drills; "running" while in flight. */
 export const OparetaOutcome = defineSearchAttributeKey('OparetaOutcome', SearchAttributeType.KEYWORD);
@@ -33,4 +33,4 @@ export const OparetaBackup = defineSearchAttributeKey('OparetaBackup', SearchAtt
 /** Every custom search attribute, to register on a server (`--search-attribute OparetaKind=Keyword`). */
 export const OPARETA_SEARCH_ATTRIBUTES = [OparetaService, OparetaKind, OparetaOutcome, OparetaBackup];
 
-export type WorkflowKind = 'restore' | 'full-restore' | 'drill' | 'drill-service';
+export type WorkflowKind = 'restore' | 'full-restore' | 'drill' | 'drill-service' | 'prune';

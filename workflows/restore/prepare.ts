@@ -6,10 +6,22 @@ import type {
   VerificationReport,
 } from '../../shared/activity-contract';
 import type { BackupChoice, RowCountDifference, ServiceDatabases } from '../../shared/workflow-types';
+import { patched } from '@temporalio/workflow';
 import { quick, restore, verification } from '../activity-proxies';
 import type { ProgressTracker } from '../progress';
 import type { Compensations } from '../saga';
 import { chooseVerifiedBackup, type VerifiedBackup } from './backup-choice';
+
+/** Runs started before the disk check replay without it. */
+const DISK_ROOM_PATCH = 'disk-room-check';
+
+/**
+ * Room a side restore needs: about the larger of the dump's SQL and the live database (indexes are rebuilt,
+ * the data is the same), plus a fifth for WAL and temporary files while indexes are built.
+ */
+export function sideRestoreBytes(uncompressedBytes: number, live: DatabaseSnapshot): number {
+  return Math.ceil(Math.max(uncompressedBytes, live.sizeBytes ?? 0) * 1.2);
+}
 
 export interface ServiceTarget {
   service: string;
@@ -47,6 +59,9 @@ export async function planService(
   const snapshot = await quick.snapshotDatabase({ service });
   progress.setServiceStep(service, 'verifying-backup');
   const chosen = await chooseVerifiedBackup(service, target.choice);
+  if (patched(DISK_ROOM_PATCH)) {
+    await quick.checkDiskRoom({ service, neededBytes: sideRestoreBytes(chosen.manifest.uncompressedBytes, snapshot) });
+  }
   progress.setBytesTotal(service, chosen.backup.sizeBytes);
   const expectedLoss = compareRowCounts(snapshot.tables, chosen.manifest.tables);
   progress.setPreview(service, expectedLoss);

@@ -131,3 +131,35 @@ describe('swap and swap-back on a real server', () => {
     await query(pg, `DROP DATABASE "${names.side}"`, 'postgres');
   });
 });
+
+describe('room and retention on a real server', () => {
+  it('checkDiskRoom reads the data volume with df in the container and refuses what does not fit', async () => {
+    const room = await inActivity(() => activities.checkDiskRoom({ service: 'shop', neededBytes: 1024 }));
+    expect(room.freeBytes).toBeGreaterThan(1024);
+    const tooMuch = room.freeBytes * 2;
+    expect(await failureOf(inActivity(() => activities.checkDiskRoom({ service: 'shop', neededBytes: tooMuch })))).toBe(
+      'InsufficientDiskSpace (non-retryable)',
+    );
+    await expect(inActivity(() => activities.checkDiskRoom({ service: 'shop', neededBytes: tooMuch }))).rejects.toThrow(
+      /needs about .* GB on the volume of \/var\/lib\/postgresql\/data .* nothing was changed/,
+    );
+  });
+
+  it('listRestoreCopies finds the copies restores keep, with their time and size, and nothing else', async () => {
+    const names = ['shop_db_pre_restore_20261101020000_abcdef', 'shop_db_failed_restore_20261102030405_012345'];
+    for (const name of [...names, 'shop_db_restore_20261101020000_abcdef', 'shop_db_pre_restore_notastamp']) {
+      await query(pg, `CREATE DATABASE "${name}"`, 'postgres');
+    }
+    try {
+      const copies = await inActivity(() => activities.listRestoreCopies({ service: 'shop' }));
+      expect(copies.map((c) => [c.database, c.kind, c.madeAt])).toEqual([
+        [names[1], 'failed-restore', '2026-11-02T03:04:05Z'],
+        [names[0], 'pre-restore', '2026-11-01T02:00:00Z'],
+      ]);
+      expect(copies.every((c) => c.sizeBytes > 0)).toBe(true);
+    } finally {
+      for (const name of await databases())
+        if (name !== 'shop_db') await query(pg, `DROP DATABASE "${name}"`, 'postgres');
+    }
+  });
+});

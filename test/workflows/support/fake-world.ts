@@ -9,6 +9,7 @@ import type {
   BackupManifest,
   ContainerState,
   DrActivities,
+  RestoreCopy,
   ServiceDescription,
   TableCount,
 } from '../../../shared/activity-contract';
@@ -69,6 +70,7 @@ function describe(service: string): ServiceDescription {
     rtoMinutes: 30,
     rpoHours: 24,
     sandbox: true,
+    retention: { keepNewest: 1, keepDays: 7 },
   };
 }
 
@@ -86,6 +88,9 @@ export class FakeWorld {
   /** Services whose restore fails with RestoreFailed. */
   readonly failRestore = new Set<string>();
   restoreSeconds = 12;
+  freeDiskBytes = 100 * 1024 ** 3;
+  readonly restoreCopies = new Map<string, RestoreCopy[]>();
+  readonly lastPassedDrills = new Map<string, string>();
   /** The next swap-back attempts that fail (a database server that stays down), and how. */
   swapBackFailures = { remaining: 0, nonRetryable: false };
 
@@ -219,6 +224,14 @@ export class FakeWorld {
         dbs.set(to, db);
       },
       databaseExists: async ({ service, database }) => this.dbs(service).has(database),
+      checkDiskRoom: async ({ neededBytes }) => {
+        if (neededBytes > this.freeDiskBytes) {
+          throw ApplicationFailure.nonRetryable('no room for the side restore', ErrorType.InsufficientDiskSpace);
+        }
+        return { freeBytes: this.freeDiskBytes, neededBytes };
+      },
+      listRestoreCopies: async ({ service }) => this.restoreCopies.get(service) ?? [],
+      lastPassedDrill: async ({ service }) => this.lastPassedDrills.get(service),
       readSwapState: async ({ service, names }) => {
         const dbs = this.dbs(service);
         return {
