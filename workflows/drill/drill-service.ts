@@ -1,9 +1,10 @@
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { BackupChoice, DrillServiceReport } from '../../shared/workflow-types';
 import { quick, restore, verification } from '../activity-proxies';
 import { failureMessage } from '../failures';
 import type { ProgressTracker } from '../progress';
 import { brokenBackupsOf, chooseVerifiedBackup } from '../restore/backup-choice';
+import { DISK_ROOM_PATCH } from '../restore/prepare';
 
 export function emptyDrillReport(service: string): DrillServiceReport {
   return {
@@ -54,6 +55,10 @@ export async function drillService(service: string, report: DrillServiceReport, 
       rpoMet: backup.ageHours <= description.rpoHours,
     });
     progress.setBytesTotal(service, chosen.backup.sizeBytes);
+    // The scratch restore lands on the production server's volume: a drill must never fill it.
+    if (patched(DISK_ROOM_PATCH)) {
+      await quick.checkDiskRoom({ service, neededBytes: Math.ceil(chosen.manifest.uncompressedBytes * 1.2) });
+    }
 
     progress.setServiceStep(service, 'restoring');
     const restored = await restore.restoreBackup({

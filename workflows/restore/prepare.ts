@@ -13,7 +13,7 @@ import type { Compensations } from '../saga';
 import { chooseVerifiedBackup, type VerifiedBackup } from './backup-choice';
 
 /** Runs started before the disk check replay without it. */
-const DISK_ROOM_PATCH = 'disk-room-check';
+export const DISK_ROOM_PATCH = 'disk-room-check';
 
 /**
  * Room a side restore needs: about the larger of the dump's SQL and the live database (indexes are rebuilt,
