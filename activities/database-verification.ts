@@ -79,6 +79,16 @@ export async function checkBtreeIndexes(client: Client): Promise<CheckResult> {
   const name = 'amcheck btree indexes';
   const amcheck = await amcheckFunction(client);
   if ('skipped' in amcheck) return { name, passed: true, detail: `skipped: ${amcheck.skipped}` };
+  try {
+    return await checkLeafIndexes(client, name, amcheck.fn);
+  } finally {
+    // The restored database must be what the dump describes: an extension we added would be in the next
+    // backup of it, and a restore of that backup by an unprivileged role would fail on CREATE EXTENSION.
+    if (amcheck.createdHere) await client.query('DROP EXTENSION IF EXISTS amcheck');
+  }
+}
+
+async function checkLeafIndexes(client: Client, name: string, fn: string): Promise<CheckResult> {
   const indexes = await client.query<IndexRow>(
     `SELECT c.oid, c.oid::regclass::text AS name, c.relkind::text AS relkind, am.amname::text AS amname,
             (i.indisvalid AND i.indisready AND i.indislive) AS usable
@@ -95,7 +105,7 @@ export async function checkBtreeIndexes(client: Client): Promise<CheckResult> {
   const failures: string[] = [];
   for (const index of leaves) {
     try {
-      await client.query(`SELECT ${amcheck.fn}($1::regclass)`, [index.oid]);
+      await client.query(`SELECT ${fn}($1::regclass)`, [index.oid]);
     } catch (err) {
       failures.push(`${index.name}: ${errorMessage(err)}`);
     }
@@ -120,7 +130,7 @@ function sample(names: string[], limit = 10): string {
 }
 
 /** The schema-qualified bt_index_check, creating amcheck when this role may; otherwise why it is skipped. */
-async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipped: string }> {
+async function amcheckFunction(client: Client): Promise<{ fn: string; createdHere: boolean } | { skipped: string }> {
   const installedIn = async () =>
     (
       await client.query<{ nspname: string }>(
@@ -128,6 +138,7 @@ async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipp
       )
     ).rows[0]?.nspname;
   let schema = await installedIn();
+  const createdHere = schema === undefined;
   if (schema === undefined) {
     const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'");
     if (available.rowCount === 0) return { skipped: 'amcheck is not installed on the server' };
@@ -150,7 +161,8 @@ async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipp
     [fn],
   );
   if (!allowed.rows[0]?.allowed) {
+    if (createdHere) await client.query('DROP EXTENSION IF EXISTS amcheck');
     return { skipped: `this role may not execute ${schema}.bt_index_check(regclass); GRANT EXECUTE to check indexes` };
   }
-  return { fn };
+  return { fn, createdHere };
 }
