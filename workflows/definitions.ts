@@ -15,7 +15,8 @@ export const swapPreviewQuery = defineQuery<SwapPreview>('swapPreview');
 
 export const approveSignal = defineSignal<[ApprovalDecision?]>('approve');
 export const rejectSignal = defineSignal<[ApprovalDecision?]>('reject');
-/** Sent by the restore activity to its own workflow every few seconds, so `progress` carries live bytes and ETA. */
+/** Sent by the restore activity to its own workflow at milestones (first bytes, every 10%, done), so `progress`
+ * carries bytes, percent and the ETA of the last milestone at a bounded cost in history events. */
 export const restoreProgressSignal = defineSignal<[RestoreProgressUpdate]>(RESTORE_PROGRESS_SIGNAL);
 
 // Plain keywords, as scripts/temporal-dev.sh registers them: a list value in a Keyword attribute is rejected

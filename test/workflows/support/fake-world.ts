@@ -85,6 +85,8 @@ export class FakeWorld {
   /** Services whose restore fails with RestoreFailed. */
   readonly failRestore = new Set<string>();
   restoreSeconds = 12;
+  /** Runs inside the restoreBackup activity before it returns (e.g. to report progress as the real one does). */
+  duringRestore?: (input: { service: string; file: string; targetDatabase: string }) => Promise<void>;
 
   constructor(services: Record<string, number[]> = { argus: [100, 90, 80], hermes: [200, 190, 180] }) {
     for (const [service, rows] of Object.entries(services)) {
@@ -236,6 +238,7 @@ export class FakeWorld {
           throw ApplicationFailure.nonRetryable('psql exited with 3', ErrorType.RestoreFailed);
         }
         const backup = this.backup(service, file);
+        await this.duringRestore?.({ service, file, targetDatabase });
         this.dbs(service).set(targetDatabase, { tables: backup.tables, origin: file });
         return {
           service,
