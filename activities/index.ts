@@ -10,6 +10,7 @@ import { listBackupCatalog, selectFromCatalog } from './backup-catalog';
 import { resolveBackupPath } from './backup-paths';
 import { scanBackupFile } from './backup-integrity';
 import { reviewLogs } from './app-logs';
+import { approvalIdentities, approvalRule } from './approval';
 import { verifyDatabase } from './database-verification';
 import { createContainerClient, type ContainerClient } from './docker';
 import { failure } from './errors';
@@ -155,5 +156,8 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
 
     notify: (notification) =>
       sendNotification(notification, { webhookUrl: deps.webhookUrl ?? settings.notifyWebhookUrl }),
+
+    approvalRule: async () => approvalRule(topology),
+    approvalIdentities,
   };
 }

@@ -12,6 +12,7 @@ import type {
   ServiceDescription,
   TableCount,
 } from '../../../shared/activity-contract';
+import { approvalIdentities } from '../../../activities/approval';
 import { ErrorType, type ErrorTypeName } from '../../../shared/errors';
 import { ActivityGate } from './activity-gate';
 
@@ -85,6 +86,8 @@ export class FakeWorld {
   /** Services whose restore fails with RestoreFailed. */
   readonly failRestore = new Set<string>();
   restoreSeconds = 12;
+  /** The deployment's approval rule (config `approval`); the sandbox's by default. */
+  approvalRule = { required: false, distinctApprovers: false };
   /** Runs inside the restoreBackup activity before it returns (e.g. to report progress as the real one does). */
   duringRestore?: (input: { service: string; file: string; targetDatabase: string }) => Promise<void>;
 
@@ -273,6 +276,9 @@ export class FakeWorld {
         };
       },
       notify: async () => ({ delivered: true }),
+      approvalRule: async () => ({ ...this.approvalRule }),
+      // The real one: it reads the workflow's history from the test server.
+      approvalIdentities,
     };
   }
 }
