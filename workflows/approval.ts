@@ -17,7 +17,7 @@ import type {
 } from '../shared/workflow-types';
 import { quick } from './activity-proxies';
 import { approveSignal, approveUpdate, rejectSignal, rejectUpdate } from './definitions';
-import { invalidInput } from './failures';
+import { failureMessage, invalidInput } from './failures';
 
 /** Runs recorded before the approval rules replay as they ran: the first signal wins, whenever it came. */
 const APPROVAL_RULES_PATCH = 'approval-rules';
@@ -130,8 +130,13 @@ export class ApprovalGate {
       log.warn(`${kind} signal ignored: ${problem}`);
       return;
     }
-    const answer = await this.decide(kind, { kind: 'signal', name: kind, index }, input);
-    log.info(`${kind} signal: ${answer.status}: ${answer.detail}`);
+    try {
+      const answer = await this.decide(kind, { kind: 'signal', name: kind, index }, input);
+      log.info(`${kind} signal: ${answer.status}: ${answer.detail}`);
+    } catch (err) {
+      // A failure thrown from a signal handler would fail the whole restore; this request just does not count.
+      log.warn(`${kind} signal not counted: ${failureMessage(err)}`);
+    }
   }
 
   private async decide(kind: Kind, ref: ApprovalRequestRef, input?: ApprovalDecision): Promise<ApprovalState> {
