@@ -12,6 +12,7 @@ import { scanBackupFile } from './backup-integrity';
 import { reviewLogs } from './app-logs';
 import * as swap from './database-swap';
 import * as copies from './restore-copies';
+import { approvalIdentities, approvalRule } from './approval';
 import { verifyDatabase } from './database-verification';
 import { createContainerClient, type ContainerClient } from './docker';
 import { failure } from './errors';
@@ -181,6 +182,9 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
 
     notify: (notification) =>
       sendNotification(notification, { webhookUrl: deps.webhookUrl ?? settings.notifyWebhookUrl }),
+
+    approvalRule: async () => approvalRule(topology),
+    approvalIdentities,
   };
 }
 

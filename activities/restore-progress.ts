@@ -3,9 +3,15 @@ import type { RestoreProgress } from '../shared/activity-contract';
 /** Progress of a stream of known total size, with rate and ETA, for heartbeats and logs. */
 export class ProgressTracker {
   private done = 0;
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
 
-  constructor(private readonly total: number) {}
+  /** `now` is injectable so a test can run a two-hour restore in a second. */
+  constructor(
+    private readonly total: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
 
   update(bytesDone: number): void {
     this.done = bytesDone;
@@ -16,7 +22,7 @@ export class ProgressTracker {
   }
 
   snapshot(): RestoreProgress {
-    const seconds = (Date.now() - this.startedAt) / 1000;
+    const seconds = (this.now() - this.startedAt) / 1000;
     const bytesPerSecond = seconds > 0 ? Math.round(this.done / seconds) : 0;
     const percent = this.total > 0 ? Math.round((this.done / this.total) * 1000) / 10 : 100;
     const etaSeconds = bytesPerSecond > 0 ? Math.round((this.total - this.done) / bytesPerSecond) : undefined;

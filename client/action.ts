@@ -1,4 +1,4 @@
-import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ServiceError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ConfigError } from '../shared/topology';
 import { CliError, ExitCode } from './output';
 
@@ -27,6 +27,10 @@ function describeError(err: unknown): { message: string; exitCode: number } {
       message: `workflow failed: ${cause?.cause?.message ?? cause?.message ?? err.message}`,
       exitCode: ExitCode.failed,
     };
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    // The workflow refused the request (e.g. approval before the restore is verified): its reason, not the wrapper's.
+    return { message: (err.cause as Error | undefined)?.message ?? err.message, exitCode: ExitCode.failed };
   }
   const message = (err as Error)?.message ?? String(err);
   if (err instanceof ServiceError || /ECONNREFUSED|connect|UNAVAILABLE|docker\.sock/i.test(message)) {

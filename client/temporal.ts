@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { settings } from '../shared/settings';
 import { temporalConnectConfig } from '../shared/temporal-connection';
@@ -6,7 +7,24 @@ import { temporalConnectConfig } from '../shared/temporal-connection';
 export async function connectClient(): Promise<Client> {
   const temporal = temporalConnectConfig();
   const connection = await Connection.connect({ ...temporal.connectionOptions, connectTimeout: '10s' });
-  return new Client({ connection, namespace: temporal.namespace });
+  return new Client({ connection, namespace: temporal.namespace, identity: cliIdentity() });
+}
+
+/**
+ * Who is calling, as Temporal records it in the history (the starter, an approver): `alice@bastion via
+ * opareta-dr`. Restores read it back to apply the four-eyes rule; `--by` is only a note beside it.
+ */
+export function cliIdentity(): string {
+  const user = process.env.USER || process.env.LOGNAME || safeUserName() || 'unknown';
+  return `${user}@${hostname()} via opareta-dr`;
+}
+
+function safeUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {

@@ -169,6 +169,21 @@ export interface TableRowChange {
   rows: number;
 }
 
+/** The deployment's approval rule (config `approval`). */
+export interface ApprovalRule {
+  required: boolean;
+  distinctApprovers: boolean;
+}
+
+/** An approve/reject request in the workflow's own history: an update by its ID, or the n-th signal of a name. */
+export type ApprovalRequestRef = { kind: 'update'; updateId: string } | { kind: 'signal'; name: string; index: number };
+
+/** Client identities from the workflow's own history. */
+export interface RequestIdentities {
+  startedBy?: string;
+  requestedBy?: string;
+}
+
 export interface DrActivities {
   describeService(input: { service: string }): Promise<ServiceDescription>;
   listServices(): Promise<string[]>;
@@ -225,4 +240,8 @@ export interface DrActivities {
   waitForHealth(input: { service: string; timeoutSeconds?: number }): Promise<HealthReport>;
 
   notify(input: Notification): Promise<{ delivered: boolean }>;
+
+  approvalRule(): Promise<ApprovalRule>;
+  /** Reads the calling workflow's history: who started it and who sent the approve/reject request. */
+  approvalIdentities(input: ApprovalRequestRef): Promise<RequestIdentities>;
 }

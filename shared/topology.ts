@@ -64,6 +64,16 @@ export const retentionSchema = z
   })
   .strict();
 
+/** Who may let a restore swap into production. The sandbox default: nobody has to. */
+const approvalPolicy = z
+  .object({
+    /** Every swap waits for approval; an input with `requireApproval: false` is refused. */
+    required: z.boolean().default(false),
+    /** The starter cannot approve their own restore; full-system and in-place restores need two approvers. */
+    distinctApprovers: z.boolean().default(false),
+  })
+  .strict();
+
 export const topologySchema = z
   .object({
     name: z.string().min(1),
@@ -74,6 +84,7 @@ export const topologySchema = z
     rtoMinutes: z.number().positive().default(30),
     rpoHours: z.number().positive().default(24),
     retention: retentionSchema.default({ keepNewest: 1, keepDays: 7 }),
+    approval: approvalPolicy.default({ required: false, distinctApprovers: false }),
     services: z
       .record(identifier, serviceSchema)
       .refine((s) => Object.keys(s).length > 0, 'needs at least one service'),
@@ -96,6 +107,7 @@ export const topologySchema = z
 export type Topology = z.infer<typeof topologySchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type VerificationCheck = z.infer<typeof verificationCheck>;
+export type ApprovalPolicy = z.infer<typeof approvalPolicy>;
 
 export class ConfigError extends Error {
   constructor(message: string) {

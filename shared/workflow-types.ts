@@ -51,6 +51,9 @@ export function parseDurationSeconds(value: string | number): number | undefined
   return seconds > 0 ? seconds : undefined;
 }
 
+/** An approval gate holds a verified side database (and, in place, stopped apps): a day at most. */
+export const MAX_APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
+
 const approvalTimeout = z
   .union([z.string(), z.number()])
   .default('30m')
@@ -60,8 +63,15 @@ const approvalTimeout = z
       ctx.addIssue({ code: 'custom', message: 'must be a duration such as "30m", "2h", "90s" or a number of seconds' });
       return z.NEVER;
     }
+    if (seconds > MAX_APPROVAL_TIMEOUT_SECONDS) {
+      ctx.addIssue({ code: 'custom', message: `must be at most 24h (${MAX_APPROVAL_TIMEOUT_SECONDS} s)` });
+      return z.NEVER;
+    }
     return seconds;
   });
+
+/** Unset: the deployment's rule (config `approval.required`); a deployment that requires approval refuses false. */
+const requireApproval = z.boolean().optional();
 
 const healthTimeoutSeconds = z.number().int().min(1).max(3600).default(120);
 
@@ -71,7 +81,7 @@ export const restoreDatabaseInputSchema = z
     backup: backupName.default('latest'),
     before: isoTime.optional(),
     mode: restoreMode.default('swap'),
-    requireApproval: z.boolean().default(false),
+    requireApproval,
     approvalTimeout,
     skipServiceChecks: z.boolean().default(false),
     dryRun: z.boolean().default(false),
@@ -88,7 +98,7 @@ export const fullSystemRestoreInputSchema = z
     timestamp: z.union([z.literal('latest'), generationTimestamp]).default('latest'),
     services: z.array(serviceName).min(1).optional(),
     mode: restoreMode.default('swap'),
-    requireApproval: z.boolean().default(false),
+    requireApproval,
     approvalTimeout,
     skipServiceChecks: z.boolean().default(false),
     dryRun: z.boolean().default(false),
@@ -219,11 +229,37 @@ export interface ServiceRestoreReport {
   containers: ContainerState[];
 }
 
+/** One approve or reject request, as the workflow's history recorded it. */
+export interface ApprovalVote {
+  /** The Temporal client identity that sent the request (the CLI sends `$USER@host via opareta-dr`). */
+  identity: string;
+  /** The request's own `by`: a note, not proof of who sent it. */
+  by?: string;
+  reason?: string;
+}
+
 export interface ApprovalRecord {
   required: boolean;
   decision?: 'approved' | 'rejected' | 'timed-out';
+  /** The note of the request that decided. */
   by?: string;
   reason?: string;
+  /** The client identity of the request that decided. */
+  identity?: string;
+  /** Every approval counted, in order; two different ones for a full-system or in-place restore in production. */
+  approvals?: ApprovalVote[];
+  approvalsNeeded?: number;
+  /** The client identity that started the workflow: under the four-eyes rule it cannot approve. */
+  startedBy?: string;
+}
+
+/** What an approve or reject request achieved (the answer of the approve/reject updates). */
+export interface ApprovalState {
+  status: 'approved' | 'rejected' | 'waiting' | 'refused';
+  /** Why, in a sentence an SRE can act on. */
+  detail: string;
+  approvals: ApprovalVote[];
+  approvalsNeeded: number;
 }
 
 export interface RestoreDatabaseResult extends ServiceRestoreReport {

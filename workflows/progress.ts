@@ -5,8 +5,10 @@ import { progressQuery, restoreProgressSignal, swapPreviewQuery } from './defini
 
 /**
  * What the workflow knows about its progress, answered by the `progress` and `swapPreview` queries. A
- * running restore signals its bytes, rate and ETA every few seconds; the workflow knows the compressed size
- * of the backup in advance and marks all bytes done when the restore returns.
+ * running restore signals its bytes and ETA at milestones only (first bytes, every 10% of the dump, the
+ * end: a fixed handful of history events an attempt, however long it runs); the workflow knows the
+ * compressed size of the backup in advance and marks all bytes done when the restore returns. Byte-level
+ * progress between milestones is in the activity's heartbeat, which `opareta-dr status` merges in.
  */
 export class ProgressTracker {
   private step = 'starting';

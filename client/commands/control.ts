@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import type { ApprovalState } from '../../shared/workflow-types';
+import { approveUpdate, rejectUpdate } from '../../workflows/definitions';
 import { action } from '../action';
-import { emit, ExitCode, type OutputOptions } from '../output';
+import { parsePositiveSeconds } from '../arguments';
+import { CliError, emit, ExitCode, type OutputOptions } from '../output';
 import { readLiveProgress } from '../live-progress';
 import { renderProgress } from '../progress-bar';
 import { StatusScreen } from '../status-screen';
@@ -12,14 +15,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function registerControlCommands(program: Command): void {
   program
     .command('approve')
-    .description('approve the swap of a restore waiting for approval')
+    .description('approve the swap of a verified restore that waits for approval')
     .argument('<workflow-id>')
-    .option('--by <name>', 'who approves (recorded in the history)', process.env.USER)
+    .option('--by <name>', 'a note on who approves; the approver recorded is your Temporal client identity')
+    .option('--reason <text>', 'why, for the history')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (workflowId: string, o: { by?: string } & OutputOptions) => {
-        await withClient((client) => client.workflow.getHandle(workflowId).signal('approve', { by: o.by }));
-        emit(o, { workflowId, signal: 'approve' }, () => `approved ${workflowId}`);
+      action(async (workflowId: string, o: { by?: string; reason?: string } & OutputOptions) => {
+        await decide(workflowId, approveUpdate, o);
       }),
     );
 
@@ -27,15 +30,12 @@ export function registerControlCommands(program: Command): void {
     .command('reject')
     .description('reject the swap: the side database is dropped and production stays as it is')
     .argument('<workflow-id>')
-    .option('--by <name>', 'who rejects', process.env.USER)
+    .option('--by <name>', 'a note on who rejects; the identity recorded is your Temporal client identity')
     .option('--reason <text>', 'why, for the history')
     .option('--json', 'machine-readable output')
     .action(
       action(async (workflowId: string, o: { by?: string; reason?: string } & OutputOptions) => {
-        await withClient((client) =>
-          client.workflow.getHandle(workflowId).signal('reject', { by: o.by, reason: o.reason }),
-        );
-        emit(o, { workflowId, signal: 'reject' }, () => `rejected ${workflowId}`);
+        await decide(workflowId, rejectUpdate, o);
       }),
     );
 
@@ -48,6 +48,7 @@ export function registerControlCommands(program: Command): void {
     .option('--json', 'machine-readable output (one JSON line per refresh with --watch)')
     .action(
       action(async (workflowId: string, o: { watch?: boolean; interval: string } & OutputOptions) => {
+        const intervalSeconds = parsePositiveSeconds('--interval', o.interval);
         await withClient(async (client) => {
           const handle = client.workflow.getHandle(workflowId);
           const screen = new StatusScreen(Boolean(o.watch && !o.json && process.stdout.isTTY));
@@ -72,9 +73,23 @@ export function registerControlCommands(program: Command): void {
               return;
             }
             if (!o.watch) return;
-            await sleep(Number(o.interval) * 1000);
+            await sleep(intervalSeconds * 1000);
           }
         });
       }),
     );
+}
+
+/** Sends the approve or reject update and prints what it achieved; a refused request exits 1 with its reason. */
+async function decide(
+  workflowId: string,
+  update: typeof approveUpdate | typeof rejectUpdate,
+  o: { by?: string; reason?: string } & OutputOptions,
+): Promise<void> {
+  const note = { by: o.by, reason: o.reason };
+  const state: ApprovalState = await withClient((client) =>
+    client.workflow.getHandle(workflowId).executeUpdate(update, { args: [note] }),
+  );
+  if (state.status === 'refused') throw new CliError(`${workflowId}: refused: ${state.detail}`, ExitCode.failed);
+  emit(o, { workflowId, ...state }, () => `${workflowId}: ${state.status}: ${state.detail}`);
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { settings } from '../../shared/settings';
 import { loadTopology } from '../../shared/topology';
 import { action } from '../action';
+import { parsePositiveInteger } from '../arguments';
 import { CliError, emit, ExitCode, table, type OutputOptions } from '../output';
 import { collectDrillPoints } from '../report/collect';
 import { renderHtml, renderMarkdown } from '../report/render';
@@ -24,6 +25,7 @@ export function registerHistoryCommands(program: Command): void {
         if (o.type && !WORKFLOW_TYPES.includes(o.type)) {
           throw new CliError(`--type must be one of ${WORKFLOW_TYPES.join(', ')}`, ExitCode.usage);
         }
+        const limit = parsePositiveInteger('--limit', o.limit);
         const types = (o.type ? [o.type] : WORKFLOW_TYPES).map((t) => `'${t}'`).join(', ');
         const query = `WorkflowType IN (${types}) AND StartTime > '${parseSince(o.since).toISOString()}'`;
         const rows = await withClient(async (client) => {
@@ -40,7 +42,7 @@ export function registerHistoryCommands(program: Command): void {
               outcome: stringAttribute(attributes, 'OparetaOutcome'),
               url: workflowUiUrl(w.workflowId, w.runId),
             });
-            if (found.length >= Number(o.limit)) break;
+            if (found.length >= limit) break;
           }
           return found;
         });

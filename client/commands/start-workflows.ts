@@ -1,8 +1,14 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { settings } from '../../shared/settings';
-import { restoreWorkflowId } from '../../shared/workflow-types';
+import {
+  fullSystemRestoreInputSchema,
+  restoreDatabaseInputSchema,
+  restoreDrillInputSchema,
+  restoreWorkflowId,
+} from '../../shared/workflow-types';
 import { action } from '../action';
+import { assertKnownServices, checkWorkflowInput } from '../arguments';
 import { CliError, emit, ExitCode } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
 import { printOutcome } from './outcome';
@@ -97,8 +103,8 @@ export function registerStartCommands(program: Command): void {
     .option('--backup <file>', 'backup file name, or "latest" (default)')
     .option('--before <iso-time>', 'newest backup taken before this time, e.g. 2026-11-23T00:00:00Z')
     .option('--mode <mode>', 'swap (default: apps keep running until the swap) or in-place (the runbook order)')
-    .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap')
-    .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m')
+    .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap (production always does)')
+    .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m (at most 24h)')
     .option('--skip-service-checks', "skip the service's verification SQL (row counts are still checked)")
     .option('--dry-run', 'show the plan and the expected loss; touch nothing')
     .option('--wait', 'wait for the result')
@@ -115,6 +121,8 @@ export function registerStartCommands(program: Command): void {
           skipServiceChecks: o.skipServiceChecks,
           dryRun: o.dryRun,
         });
+        checkWorkflowInput('restoreDatabase', restoreDatabaseInputSchema, input);
+        assertKnownServices([service]);
         // One ID per service: Temporal refuses a second restore of the same service while one runs.
         const workflowId = o.dryRun ? `${restoreWorkflowId(service)}-dry-run-${idStamp()}` : restoreWorkflowId(service);
         await startAndMaybeWait('restoreDatabase', workflowId, input, o);
@@ -127,7 +135,8 @@ export function registerStartCommands(program: Command): void {
     .option('--timestamp <stamp>', '"latest" (default) or a generation, YYYYMMDD_HHMMSS')
     .option('--services <names...>', 'only these services')
     .option('--mode <mode>', 'swap (default) or in-place')
-    .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap')
+    .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap (production always does)')
+    .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m (at most 24h)')
     .option('--wait', 'wait for the result')
     .option('--json', 'machine-readable output')
     .action(
@@ -137,7 +146,10 @@ export function registerStartCommands(program: Command): void {
           services: o.services,
           mode: o.mode,
           requireApproval: o.requireApproval,
+          approvalTimeout: o.approvalTimeout,
         });
+        checkWorkflowInput('fullSystemRestore', fullSystemRestoreInputSchema, input);
+        assertKnownServices((o.services as string[] | undefined) ?? []);
         await startAndMaybeWait('fullSystemRestore', `full-restore-${idStamp()}`, input, o);
       }),
     );
@@ -152,6 +164,8 @@ export function registerStartCommands(program: Command): void {
     .action(
       action(async (o: { service?: string[]; backup?: string } & StartOptions) => {
         const input = compact({ services: o.service, backup: o.backup });
+        checkWorkflowInput('restoreDrill', restoreDrillInputSchema, input);
+        assertKnownServices(o.service ?? []);
         await startAndMaybeWait('restoreDrill', `drill-${idStamp()}`, input, o);
       }),
     );

@@ -36,11 +36,31 @@ describe('the opareta-dr CLI against the running product', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'service'");
 
-    const unknown = await runCli(['restore', 'nosuch', '--dry-run', '--wait'], env);
-    expect(unknown.code).toBe(1);
-    const lines = unknown.stderr.split('\n').filter((line) => line.startsWith('opareta-dr:'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('nosuch');
+    for (const args of [
+      ['restore', 'nosuch'],
+      ['restore', 'nosuch', '--dry-run', '--wait'],
+      ['drill', '--service', 'nosuch'],
+    ]) {
+      const unknown = await runCli(args, env);
+      expect(unknown.code).toBe(2);
+      const lines = unknown.stderr.split('\n').filter((line) => line.startsWith('opareta-dr:'));
+      expect(lines).toEqual(['opareta-dr: unknown service "nosuch"; known: argus, hermes']);
+    }
+
+    for (const interval of ['abc', '0']) {
+      const status = await runCli(['status', 'restore-argus', '--interval', interval], env);
+      expect(status.code).toBe(2);
+      expect(status.stderr.trim()).toBe(
+        `opareta-dr: --interval must be a number of seconds greater than 0, e.g. 2 or 0.5; got "${interval}"`,
+      );
+    }
+    const limit = await runCli(['history', '--limit', 'abc'], env);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr.trim()).toBe('opareta-dr: --limit must be a whole number from 1 to 10000; got "abc"');
+
+    const timeout = await runCli(['restore', 'argus', '--require-approval', '--approval-timeout', '1e300'], env);
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toContain('approvalTimeout: must be a duration');
   }, 120_000);
 
   it('drill --wait --json passes, then report --out writes a page whose charts render in Chromium', async () => {

@@ -31,6 +31,16 @@ describe('topology config', () => {
     );
   });
 
+  it('production requires approval by two people other than the starter; the sandbox by nobody', () => {
+    expect(loadTopology(productionFile).approval).toEqual({ required: true, distinctApprovers: true });
+    expect(loadTopology(sandboxFile).approval).toEqual({ required: false, distinctApprovers: false });
+    const raw = sandboxRaw();
+    delete raw.approval;
+    expect(parseTopology(raw).approval).toEqual({ required: false, distinctApprovers: false });
+    raw.approval = { required: 'yes' };
+    expect(() => parseTopology(raw, 'bad.json')).toThrow(/approval\.required/);
+  });
+
   it('rejects an unknown field and names it', () => {
     const raw = sandboxRaw();
     raw.services.argus.databse = 'argus_db';

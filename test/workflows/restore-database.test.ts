@@ -13,6 +13,7 @@ const READ_ONLY = new Set([
   'selectBackup',
   'verifyBackup',
   'snapshotDatabase',
+  'approvalRule',
 ]);
 
 describe('restoreDatabase decisions', () => {
@@ -146,7 +147,15 @@ describe('restoreDatabase decisions', () => {
     await handle.signal(approveSignal, { by: 'sre-on-call', reason: 'ticket 42' });
     const result = await handle.result();
     expect(result.outcome).toBe('restored');
-    expect(result.approval).toEqual({ required: true, decision: 'approved', by: 'sre-on-call', reason: 'ticket 42' });
+    expect(result.approval).toMatchObject({
+      required: true,
+      decision: 'approved',
+      by: 'sre-on-call',
+      reason: 'ticket 42',
+    });
+    // The approver is the client identity Temporal recorded for the signal; `by` is a note.
+    expect(result.approval.identity).toBe(result.approval.startedBy);
+    expect(result.approval.identity).toMatch(/\S/);
     expect(world.live('argus')?.origin).toBe('argus_20261124_020000.sql.gz');
   });
 

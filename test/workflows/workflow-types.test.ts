@@ -12,7 +12,6 @@ describe('workflow inputs', () => {
       service: 'argus',
       backup: 'latest',
       mode: 'swap',
-      requireApproval: false,
       approvalTimeout: 1800,
       skipServiceChecks: false,
       dryRun: false,
@@ -23,6 +22,24 @@ describe('workflow inputs', () => {
   it('accepts {} for fullSystemRestore and restoreDrill', () => {
     expect(fullSystemRestoreInputSchema.parse({})).toMatchObject({ timestamp: 'latest', mode: 'swap' });
     expect(restoreDrillInputSchema.parse({})).toEqual({ backup: 'latest', timeoutMinutes: 120 });
+  });
+
+  it('bounds approvalTimeout at 24 h, naming the limit', () => {
+    expect(restoreDatabaseInputSchema.parse({ service: 'argus', approvalTimeout: '24h' }).approvalTimeout).toBe(86_400);
+    expect(fullSystemRestoreInputSchema.parse({ approvalTimeout: 86_400 }).approvalTimeout).toBe(86_400);
+    for (const approvalTimeout of [1e300, 86_401, '25h', '1441m', Number.MAX_VALUE]) {
+      const parsed = restoreDatabaseInputSchema.safeParse({ service: 'argus', approvalTimeout });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]).toMatchObject({
+        path: ['approvalTimeout'],
+        message: 'must be at most 24h (86400 s)',
+      });
+    }
+  });
+
+  it('leaves requireApproval unset for the deployment to decide', () => {
+    expect(restoreDatabaseInputSchema.parse({ service: 'argus' }).requireApproval).toBeUndefined();
+    expect(fullSystemRestoreInputSchema.parse({ requireApproval: false }).requireApproval).toBe(false);
   });
 
   it('refuses unknown fields, so a typo is not silently ignored', () => {

@@ -29,7 +29,8 @@ export interface RestoreRequest {
   kind: Extract<WorkflowKind, 'restore' | 'full-restore'>;
   targets: ServiceTarget[];
   mode: RestoreMode;
-  requireApproval: boolean;
+  /** Unset: the deployment's rule decides (see ApprovalGate.configure). */
+  requireApproval?: boolean;
   approvalTimeoutSeconds: number;
   skipServiceChecks: boolean;
   dryRun: boolean;
@@ -58,17 +59,17 @@ export class RestoreEngine {
   private readonly startedMs = Date.now();
   private readonly stamp = runStamp(this.startedMs);
   private readonly progress = new ProgressTracker();
-  private readonly gate = new ApprovalGate();
+  private readonly gate = new ApprovalGate(() => this.progress.current().step);
   private readonly saga = new Compensations();
   private readonly reports = new Map<string, ServiceRestoreReport>();
   private plans: ServicePlan[] = [];
   private planSteps: string[] = [];
-  private approval: ApprovalRecord;
+  private approval: ApprovalRecord = { required: false };
+  private requireApproval = false;
   private downSinceMs?: number;
   private healthyAtMs?: number;
 
   constructor(private readonly request: RestoreRequest) {
-    this.approval = { required: request.requireApproval };
     for (const { service } of request.targets) this.reports.set(service, emptyReport(service));
   }
 
@@ -77,6 +78,8 @@ export class RestoreEngine {
   }
 
   async run(): Promise<RestoreRun> {
+    this.requireApproval = await this.gate.configure(this.request);
+    this.approval = { required: this.requireApproval };
     upsertSearchAttributes([
       { key: OparetaKind, value: this.request.kind },
       { key: OparetaService, value: this.services.join(',') },
@@ -96,7 +99,7 @@ export class RestoreEngine {
       this.progress.setStep('planning', this.services);
       this.plans = await Promise.all(this.request.targets.map((t) => planService(t, this.stamp, this.progress)));
       for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
-      this.planSteps = describePlan(this.plans, this.request.mode, this.request.requireApproval);
+      this.planSteps = describePlan(this.plans, this.request.mode, this.requireApproval);
       this.progress.setPlan(this.planSteps);
       upsertSearchAttributes([{ key: OparetaBackup, value: this.plans.map((p) => p.chosen.backup.file).join(',') }]);
       if (this.request.dryRun) return await this.finish('dry-run', 'dry run: the plan only, nothing was changed');
@@ -122,7 +125,7 @@ export class RestoreEngine {
       return this.finish('verification-failed', `verification failed for ${names.join(', ')}; live untouched`);
     }
 
-    if (this.request.requireApproval) {
+    if (this.requireApproval) {
       this.progress.setStep('awaiting-approval', this.services);
       this.approval = await this.gate.wait(this.request.approvalTimeoutSeconds);
       if (this.approval.decision !== 'approved') {

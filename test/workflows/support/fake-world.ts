@@ -13,6 +13,7 @@ import type {
   ServiceDescription,
   TableCount,
 } from '../../../shared/activity-contract';
+import { approvalIdentities } from '../../../activities/approval';
 import { ErrorType, type ErrorTypeName } from '../../../shared/errors';
 import { ActivityGate } from './activity-gate';
 
@@ -93,6 +94,10 @@ export class FakeWorld {
   readonly lastPassedDrills = new Map<string, string>();
   /** The next swap-back attempts that fail (a database server that stays down), and how. */
   swapBackFailures = { remaining: 0, nonRetryable: false };
+  /** The deployment's approval rule (config `approval`); the sandbox's by default. */
+  approvalRule = { required: false, distinctApprovers: false };
+  /** Runs inside the restoreBackup activity before it returns (e.g. to report progress as the real one does). */
+  duringRestore?: (input: { service: string; file: string; targetDatabase: string }) => Promise<void>;
 
   constructor(services: Record<string, number[]> = { argus: [100, 90, 80], hermes: [200, 190, 180] }) {
     for (const [service, rows] of Object.entries(services)) {
@@ -295,6 +300,7 @@ export class FakeWorld {
           throw ApplicationFailure.nonRetryable('psql exited with 3', ErrorType.RestoreFailed);
         }
         const backup = this.backup(service, file);
+        await this.duringRestore?.({ service, file, targetDatabase });
         this.dbs(service).set(targetDatabase, { tables: backup.tables, origin: file });
         return {
           service,
@@ -329,6 +335,9 @@ export class FakeWorld {
         };
       },
       notify: async () => ({ delivered: true }),
+      approvalRule: async () => ({ ...this.approvalRule }),
+      // The real one: it reads the workflow's history from the test server.
+      approvalIdentities,
     };
   }
 }
