@@ -64,22 +64,38 @@ export async function startExec(
   const stdout = new TailBuffer(keep);
   const stderr = new TailBuffer(keep);
   docker.modem.demuxStream(stream, stdout, stderr);
+  // A lost connection (Docker restarted, the container killed) ends the output as far as we are concerned; the
+  // exit code tells the rest. `on`, not `once`: a second 'error' without a listener would end the worker.
+  let connectionError: Error | undefined;
+  stream.on('error', (err: Error) => {
+    connectionError ??= err;
+  });
   const outputEnded = new Promise<void>((resolve) => {
     stream.once('end', resolve);
     stream.once('close', resolve);
-    // A connection error ends the output as far as we are concerned; the exit code tells the rest.
     stream.once('error', () => resolve());
   });
   const stdin = options.stdin;
   if (stdin) {
-    stdin.once('error', () => stream.destroy());
+    stdin.on('error', () => stream.destroy());
     stdin.pipe(stream);
   }
   const result = (async (): Promise<ExecResult> => {
     await outputEnded;
-    const exitCode = await waitForExitCode(exec);
+    let exitCode: number;
+    try {
+      exitCode = await waitForExitCode(exec);
+    } catch (err) {
+      const lost = connectionError ? ` after the connection was lost (${connectionError.message})` : '';
+      throw new Error(`docker exec ${cmd[0]} in ${containerName}: no exit code${lost}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
     return { exitCode, stdout: stdout.text(), stderr: stderr.text() };
   })();
+  // Whoever awaits the result sees its failure; a caller that gave up on the command first (its restore failed
+  // for another reason) must not turn that failure into an unhandled rejection of the worker process.
+  result.catch(() => undefined);
   return {
     result,
     detach: () => {

@@ -1,3 +1,5 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import type { TableCount } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
@@ -18,6 +20,7 @@ export interface PostgresAccess {
 export function createPostgresAccess(readPassword: PasswordReader): PostgresAccess {
   return {
     async withClient(config, database, fn) {
+      const where = `database ${database} as ${config.user} at ${config.host}:${config.port}`;
       const client = new Client({
         host: config.host,
         port: config.port,
@@ -26,22 +29,44 @@ export function createPostgresAccess(readPassword: PasswordReader): PostgresAcce
         database,
         connectionTimeoutMillis: 10_000,
         application_name: 'opareta-dr',
+        // A server that vanishes without closing the socket (host down, network cut) is noticed too.
+        keepAlive: true,
+      });
+      // node-postgres emits 'error' when the connection drops (server restarted, container killed), even
+      // between queries; without a listener that event ends the worker. The query in flight and every later
+      // one fail on their own, so the activity attempt fails and Temporal retries it.
+      let lost: Error | undefined;
+      client.on('error', (err) => {
+        lost ??= err;
+        warnInActivity(`connection to ${where} lost: ${err.message}`);
       });
       try {
         await client.connect();
       } catch (err) {
         await client.end().catch(() => undefined);
-        throw new Error(
-          `cannot connect to database ${database} as ${config.user} at ${config.host}:${config.port}: ${errorMessage(err)}`,
-        );
+        throw new Error(`cannot connect to ${where}: ${errorMessage(err)}`, { cause: err });
       }
       try {
         return await fn(client);
+      } catch (err) {
+        if (lost && !(err instanceof ApplicationFailure)) {
+          throw new Error(`connection to ${where} lost: ${lost.message} (${errorMessage(err)})`, { cause: err });
+        }
+        throw err;
       } finally {
         await client.end().catch(() => undefined);
       }
     },
   };
+}
+
+/** The activity's logger when there is an activity (tests and scripts call these helpers outside one). */
+function warnInActivity(message: string): void {
+  try {
+    Context.current().log.warn(message);
+  } catch {
+    console.warn(message);
+  }
 }
 
 /** Quotes an identifier for SQL: always, whatever its spelling. */

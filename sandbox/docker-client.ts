@@ -71,6 +71,8 @@ export async function execStreaming(container: string, cmd: string[], options: S
   if (typeof options.stdin === 'string') {
     stream.end(options.stdin);
   } else if (options.stdin) {
+    // pipe() does not pass errors on: a failing source ends the exec (and rejects below) instead of the process.
+    options.stdin.on('error', (err) => stream.destroy(err));
     options.stdin.pipe(stream);
   }
   await finished;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm start`: set-up, Temporal dev server, sandbox stack, then the worker in the foreground.
+# `npm start`: set-up, Temporal dev server, sandbox stack, then the worker in the foreground, supervised: a
+# worker that exits on its own is started again (scripts/supervise-worker.sh) and the dev server stays up.
 # Ctrl-C stops the worker, then the dev server if this run started it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,9 +26,10 @@ cat <<INFO
 
   Temporal Web UI:  $ui_url
   Start a drill:    $TEMPORAL_CLI_PATH workflow start --type restoreDrill --task-queue opareta-dr --input '{}'
-  Worker:           task queue opareta-dr (Ctrl-C stops it)
+  Worker:           task queue opareta-dr, restarted if it exits (Ctrl-C stops it)
 
 INFO
 
-# Not exec: the EXIT trap must still stop the dev server after the worker has gone.
-node_modules/.bin/tsx worker/main.ts
+# Not exec: the EXIT trap must still stop the dev server after the worker has gone. node with tsx's loader,
+# not the tsx CLI: one process, so a signal to it reaches the worker itself.
+bash scripts/supervise-worker.sh "$(command -v node)" --import tsx worker/main.ts

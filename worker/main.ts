@@ -1,10 +1,16 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { settings } from '../shared/settings';
 import { describeTemporalTarget, temporalConnectConfig } from '../shared/temporal-connection';
 import { ConfigError, loadTopology } from '../shared/topology';
+import { installLastResortHandlers } from './last-resort';
 import { activityMetricsInterceptor } from './metrics/activity-metrics';
+import { ensureSearchAttributes } from './search-attributes';
 import { installRuntime } from './telemetry';
+
+installLastResortHandlers((level, message, meta) =>
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...meta }) + '\n'),
+);
 
 async function main(): Promise<void> {
   // A bad config stops the worker before it polls, with the field named (shared/topology.ts).
@@ -14,6 +20,8 @@ async function main(): Promise<void> {
   const temporal = temporalConnectConfig();
   const connection = await NativeConnection.connect(temporal.connectionOptions);
   try {
+    // Any server, any namespace: the compose deployment and a fresh namespace get them here, not by hand.
+    await ensureSearchAttributes(connection.operatorService, temporal.namespace, Runtime.instance().logger);
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
