@@ -29,27 +29,4 @@ describe('restoreDatabase compensation under a lasting fault', () => {
     expect(world.live('argus')?.origin).toBe('original');
     expect(result.manualRepair).toBeUndefined();
   });
-
-  it('says what to finish by hand when the swap-back cannot finish', async () => {
-    const world = bed.reset();
-    world.unhealthyBackups.add('argus_20261124_020000.sql.gz');
-    world.swapBackFailures = { remaining: Number.MAX_SAFE_INTEGER, nonRetryable: false };
-    const result = await run({ service: 'argus' });
-
-    expect(result.outcome).toBe('needs-manual-repair');
-    expect(result.compensations).toContain('swap back argus (failed)');
-    expect(result.detail).toContain('NOT undone: swap back argus: connect ECONNREFUSED');
-    expect(result.detail).toContain(`databases present: argus_db, ${result.databases.preRestore}`);
-    const steps = (result.manualRepair ?? []).join('\n');
-    expect(steps).toContain(
-      `ALTER DATABASE "argus_db" RENAME TO "${result.databases.failedRestore}"; ` +
-        `ALTER DATABASE "${result.databases.preRestore}" RENAME TO "argus_db"`,
-    );
-    expect(steps).toContain('docker start opareta-argus-1 opareta-argus-2');
-    const kinds = world.called('notify').map((n) => (n as { kind: string }).kind);
-    expect(kinds).toContain('manual-repair-needed');
-    // Nothing that was ever live is dropped, even now.
-    expect(world.databaseNames('argus')).toEqual(['argus_db', result.databases.preRestore]);
-    expect(world.called('dropDatabase')).toEqual([{ service: 'argus', database: result.databases.side }]);
-  });
 });

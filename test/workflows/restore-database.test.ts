@@ -14,6 +14,7 @@ const READ_ONLY = new Set([
   'verifyBackup',
   'snapshotDatabase',
   'approvalRule',
+  'checkDiskRoom',
 ]);
 
 describe('restoreDatabase decisions', () => {
