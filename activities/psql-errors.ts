@@ -7,7 +7,10 @@
  */
 
 export interface PsqlError {
-  /** The line of psql's input the error was reported at (psql counts the lines of its standard input). */
+  /**
+   * The line of psql's input the error was reported at (psql counts the lines of its standard input; an error in
+   * COPY data is reported at the block's closing `\.`).
+   */
   inputLine: number;
   /** With psql's VERBOSITY=verbose: the SQLSTATE, e.g. 23505. */
   sqlState?: string;
@@ -18,7 +21,8 @@ export interface PsqlError {
   copy?: { table: string; row: number; column?: string };
 }
 
-const LOCATED = /^psql:<stdin>:(\d+): (ERROR|FATAL|PANIC):\s+(?:([0-9A-Z]{5}): )?(.*)$/;
+/** A server's ERROR/FATAL/PANIC, or psql's own `error:` (a meta-command refused, the connection lost). */
+const LOCATED = /^psql:<stdin>:(\d+): (ERROR|FATAL|PANIC|error):\s+(?:([0-9A-Z]{5}): )?(.*)$/;
 const COPY_CONTEXT = /^CONTEXT:\s+COPY ([^,]+), line (\d+)(?:, column ([^:]+?))?(?::|$)/;
 const MAX_MESSAGE = 400;
 
@@ -136,7 +140,7 @@ export function redactQuotedValues(text: string): string {
     out += `${ch}…${ch}`;
     i = valueEnd(text, i, ch);
   }
-  return out.replace(/0x[0-9a-fA-F]{1,8}(?:\s+0x[0-9a-fA-F]{1,8})*/g, '0x…');
+  return out.replace(/\b0x[0-9a-fA-F]{1,8}(?:\s+0x[0-9a-fA-F]{1,8})*/g, '0x…');
 }
 
 /** The index after a quoted value opened at `open`: past a closing quote followed by a delimiter, or the end. */

@@ -21,6 +21,7 @@ import { MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './po
 export class RestoreRoleCreator {
   private release?: () => void;
   private opened?: Promise<Client>;
+  private closed?: Promise<void>;
   private targetOid?: number;
   private readonly locked = new Set<string>();
   readonly created: string[] = [];
@@ -50,7 +51,7 @@ export class RestoreRoleCreator {
       const held = new Promise<void>((release) => {
         this.release = release;
       });
-      this.postgres
+      this.closed = this.postgres
         .withClient(this.config, MAINTENANCE_DATABASE, async (client) => {
           resolveClient(client);
           await held;
@@ -60,8 +61,10 @@ export class RestoreRoleCreator {
     return this.opened;
   }
 
-  close(): void {
+  /** Ends the connection, and with it the locks: resolves once they are released. */
+  async close(): Promise<void> {
     this.release?.();
+    await this.closed;
   }
 }
 

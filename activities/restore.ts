@@ -172,6 +172,8 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     return { service, file, targetDatabase, bytesRead: progress.bytesDone, tables: summary.tables, seconds };
   } catch (err) {
     stopStreaming.abort();
+    // Its locks on the roles it created must be gone before the cleanup may drop them.
+    await roles.close();
     await cleanUp(deps, config, targetDatabase, psql);
     if (context.cancellationSignal.aborted) {
       log.warn('restore cancelled; target dropped', { service, file, targetDatabase });
@@ -180,7 +182,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     throw await explainFailure(err, psql, reader, restrictKey, file, targetDatabase);
   } finally {
     clearInterval(heartbeat);
-    roles.close();
+    await roles.close();
   }
 }
 
@@ -290,13 +292,17 @@ async function psqlFailure(
   if (!error) return failure(ErrorType.RestoreFailed, `${prefix}: ${connectionLines(stderr)}`);
   const line = error.inputLine - (restrictKey ? 1 : 0);
   const statement = reader.statementAt(line);
+  // psql locates an error in COPY data at the block's `\.`; CONTEXT tells the row (and column) within the block.
   const copy = error.copy
-    ? `, data row ${error.copy.row}${error.copy.column ? ` column ${error.copy.column}` : ''}`
+    ? `, data row ${error.copy.row}${error.copy.column ? ` column ${error.copy.column}` : ''} of the COPY block ending there`
     : '';
   const where = `line ${line}${statement ? ` (${redactStatement(statement)})` : ''}${copy}`;
   const sqlState = error.sqlState ? ` (SQLSTATE ${error.sqlState})` : '';
+  // Exit 3 is an error of the script under ON_ERROR_STOP: the server's ERROR, or psql's own (a refused meta-command).
   const recurs =
-    exitCode === 3 && error.severity === 'ERROR' && !(error.sqlState && isTransientSqlState(error.sqlState));
+    exitCode === 3 &&
+    (error.severity === 'ERROR' || error.severity === 'error') &&
+    !(error.sqlState && isTransientSqlState(error.sqlState));
   return failure(
     recurs ? ErrorType.RestoreSqlError : ErrorType.RestoreFailed,
     `${prefix}: ${where}: ${error.severity}: ${error.message}${sqlState}`,
