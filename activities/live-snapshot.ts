@@ -50,7 +50,7 @@ export async function snapshotLiveDatabase(
   if (!found) return { database, exists: false, tables: [], takenAt };
 
   const progress = { database, tablesDone: 0, tablesTotal: 0 };
-  const beat = () => context.heartbeat(progress);
+  const beat = () => context.heartbeat({ ...progress });
   const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
   try {
     const tables = await postgres.withClient(config, database, async (client) => {

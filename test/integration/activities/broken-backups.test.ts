@@ -102,7 +102,7 @@ describe('broken backups', () => {
     expect(err.type).toBe('RestoreSqlError');
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toMatch(
-      /psql .* 3: line 2 \(SELECT no_such_function\(\)\): ERROR: function no_such_function\(\) does not exist \(SQLSTATE 42883\)$/,
+      /failed: psql [^:]+: line 2 \(SELECT NO_SUCH_FUNCTION \(\)\): ERROR: function no_such_function\(\) does not exist \(SQLSTATE 42883\)$/,
     );
     expect(await query(pg, "SELECT 1 FROM pg_database WHERE datname = 'shop_db_bad_sql'")).toEqual([]);
   });
