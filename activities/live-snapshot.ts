@@ -3,15 +3,22 @@ import type { Client } from 'pg';
 import type { DatabaseSnapshot, TableCount } from '../shared/activity-contract';
 import type { ServiceConfig } from '../shared/topology';
 import {
+  blockSize,
   countRows,
   databaseExists,
   databaseSize,
   MAINTENANCE_DATABASE,
+  relationSize,
   serverVersion,
   tableStatistics,
   type PostgresAccess,
   type TableStatistics,
 } from './postgres';
+
+/** A live table with its current size, when it could be read without waiting for a lock. */
+export interface SizedTable extends TableStatistics {
+  bytes?: number;
+}
 
 export interface SnapshotLimits {
   /**
@@ -56,13 +63,19 @@ export async function snapshotLiveDatabase(
     const tables = await postgres.withClient(config, database, async (client) => {
       await client.query(`SET statement_timeout = ${Math.floor(limits.countTimeoutMs)}`);
       await client.query(`SET lock_timeout = ${LOCK_TIMEOUT_MS}`);
-      const statistics = await tableStatistics(client);
-      progress.tablesTotal = statistics.length;
-      const exact = tablesToCount(statistics, limits.exactCountBudgetBytes);
+      const pageBytes = await blockSize(client);
+      const tables: SizedTable[] = [];
+      for (const table of await tableStatistics(client)) {
+        tables.push({ ...table, bytes: await sizeUnlessLocked(client, table) });
+      }
+      progress.tablesTotal = tables.length;
+      const exact = tablesToCount(tables, limits.exactCountBudgetBytes);
       const counts: TableCount[] = [];
-      for (const table of statistics) {
+      for (const table of tables) {
         if (context.cancellationSignal.aborted) await context.cancelled;
-        counts.push(exact.has(table.name) ? await exactOrEstimate(client, table) : estimate(table));
+        counts.push(
+          exact.has(table.name) ? await exactOrEstimate(client, table, pageBytes) : estimate(table, pageBytes),
+        );
         progress.tablesDone++;
         beat();
       }
@@ -76,11 +89,12 @@ export async function snapshotLiveDatabase(
   }
 }
 
-/** The tables counted exactly: smallest first, while their sizes fit the budget. */
-export function tablesToCount(tables: TableStatistics[], budgetBytes: number): Set<string> {
+/** The tables counted exactly: smallest first, while their sizes fit the budget; never one whose size is unknown. */
+export function tablesToCount(tables: { name: string; bytes?: number }[], budgetBytes: number): Set<string> {
   const chosen = new Set<string>();
   let spent = 0;
-  for (const table of [...tables].sort((a, b) => a.bytes - b.bytes)) {
+  const sized = tables.filter((t) => t.bytes !== undefined) as { name: string; bytes: number }[];
+  for (const table of sized.sort((a, b) => a.bytes - b.bytes)) {
     if (spent + table.bytes > budgetBytes) break;
     spent += table.bytes;
     chosen.add(table.name);
@@ -88,17 +102,37 @@ export function tablesToCount(tables: TableStatistics[], budgetBytes: number): S
   return chosen;
 }
 
-async function exactOrEstimate(client: Client, table: TableStatistics): Promise<TableCount> {
+/** Even the size takes a table's lock: a table a migration holds is left to the catalog. */
+async function sizeUnlessLocked(client: Client, table: TableStatistics): Promise<number | undefined> {
+  try {
+    return await relationSize(client, table.oid);
+  } catch (err) {
+    if (!GAVE_WAY.has((err as { code?: string }).code ?? '')) throw err;
+    log.info('live table locked: its rows are estimated', { table: table.name });
+    return undefined;
+  }
+}
+
+async function exactOrEstimate(client: Client, table: SizedTable, pageBytes: number): Promise<TableCount> {
   try {
     return { table: table.name, rows: await countRows(client, table.schema, table.table) };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (!code || !GAVE_WAY.has(code)) throw err;
     log.info('exact count gave way to the estimate', { table: table.name, sqlState: code });
-    return estimate(table);
+    return estimate(table, pageBytes);
   }
 }
 
-function estimate(table: TableStatistics): TableCount {
-  return { table: table.name, rows: table.estimatedRows, estimated: true };
+/**
+ * The planner's estimate: rows per page at the last VACUUM/ANALYZE times the pages now (or as then, when the size
+ * could not be read); the statistics' live rows when the table has no pages on record or was never analysed.
+ */
+export function estimate(table: SizedTable, pageBytes: number): TableCount {
+  const { relpages, reltuples, bytes } = table;
+  let rows: number;
+  if (relpages > 0 && reltuples >= 0)
+    rows = bytes === undefined ? reltuples : (reltuples / relpages) * (bytes / pageBytes);
+  else rows = Math.max(reltuples, table.liveTuples);
+  return { table: table.name, rows: Math.round(rows), estimated: true };
 }

@@ -143,32 +143,59 @@ export async function countRows(client: Client, schema: string, table: string): 
   return Number(result.rows[0].count);
 }
 
-/** A table of a database with what the catalog knows of it without reading it. */
+/** A table of a database with what the catalog and the statistics know of it, read without locking it. */
 export interface TableStatistics {
   /** Schema-qualified and quoted as needed, e.g. public."Order Items". */
   name: string;
   schema: string;
   table: string;
-  /** Size of its main fork: what count(*) reads. */
-  bytes: number;
-  /** The planner's estimate (reltuples scaled to the current size), or the live tuples of the statistics. */
-  estimatedRows: number;
+  oid: number;
+  /** Pages and rows at the last VACUUM/ANALYZE; reltuples is -1 when never analysed. */
+  relpages: number;
+  reltuples: number;
+  /** Live rows as the statistics collector counts them (inserts minus deletes). */
+  liveTuples: number;
 }
 
-/** Every user table with its size and estimated rows, from the catalog and statistics only: fast on any size. */
+/** Every user table with what the catalog knows of it: no table is opened or locked, fast on any size. */
 export async function tableStatistics(client: Client): Promise<TableStatistics[]> {
-  const result = await client.query<{ name: string; schema: string; table: string; bytes: string; rows: string }>(
+  const result = await client.query<{
+    name: string;
+    schema: string;
+    table: string;
+    oid: string;
+    relpages: number;
+    reltuples: number;
+    live: string | null;
+  }>(
     `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname AS schema, c.relname AS table,
-            pg_relation_size(c.oid) AS bytes,
-            round(CASE WHEN c.relpages > 0 AND c.reltuples >= 0
-                       THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::int)
-                       ELSE coalesce(s.n_live_tup, greatest(c.reltuples, 0)) END) AS rows
+            c.oid::int8 AS oid, c.relpages, c.reltuples::float8 AS reltuples, s.n_live_tup AS live
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
       WHERE ${USER_TABLES}
       ORDER BY 1`,
   );
-  return result.rows.map((r) => ({ ...r, bytes: Number(r.bytes), estimatedRows: Number(r.rows) }));
+  return result.rows.map((r) => ({
+    name: r.name,
+    schema: r.schema,
+    table: r.table,
+    oid: Number(r.oid),
+    relpages: r.relpages,
+    reltuples: r.reltuples,
+    liveTuples: Number(r.live ?? 0),
+  }));
+}
+
+/** The size of a table's main fork: what count(*) reads. pg_relation_size takes the table's AccessShareLock. */
+export async function relationSize(client: Client, oid: number): Promise<number> {
+  const result = await client.query<{ bytes: string }>('SELECT pg_relation_size($1::oid) AS bytes', [oid]);
+  return Number(result.rows[0].bytes);
+}
+
+/** The page size of the server, to scale the planner's rows per page to the current size. */
+export async function blockSize(client: Client): Promise<number> {
+  const result = await client.query<{ size: string }>("SELECT current_setting('block_size') AS size");
+  return Number(result.rows[0].size);
 }
 
 export async function databaseSize(client: Client, name: string): Promise<number> {
