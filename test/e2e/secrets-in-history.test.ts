@@ -8,7 +8,7 @@ import { backups, databasesOf, sandboxService } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
 
 /**
- * Issue 9, points 3 and 4 on the sandbox: the newest real argus backup with one table added after its data, whose
+ * Issue 9, points 3 and 4 on the sandbox: the newest real argus backup with one table added after its prologue, whose
  * rows fail the restore the way production rows would: (a) a duplicate key, whose DETAIL quotes a secret token;
  * (b) an invalid value, which the ERROR line itself echoes. Each named restore fails once (non-retryable); its
  * whole history, payloads decoded, holds the ERROR line (redacted) and the dump line, and never the secret.
@@ -54,10 +54,14 @@ const CASES: Case[] = [
 
 const planted: { file: string; line: number; testCase: Case }[] = [];
 
-/** After the first COPY block's `\.`: between pg_dump's TOC entries of the data section. */
-function plantAfterFirstCopy(dump: string, lines: string[]): { text: string; line: number } {
+/**
+ * Right after pg_dump's prologue (`SET row_security = off;`), before its first statement: a table the backup seems
+ * to have had, reached before anything of the real dump can fail for reasons of its own.
+ */
+function plantAfterPrologue(dump: string, lines: string[]): { text: string; line: number } {
   const all = dump.split('\n');
-  const at = all.indexOf('\\.') + 1;
+  const at = all.indexOf('SET row_security = off;') + 1;
+  expect(at).toBeGreaterThan(0);
   const text = [...all.slice(0, at), '', ...lines, '', ...all.slice(at)].join('\n');
   return { text, line: at + 2 };
 }
@@ -66,7 +70,7 @@ beforeAll(async () => {
   const dump = await readDump(path.join(config.backupDirectory, (await backups('argus'))[0].file));
   for (const [i, testCase] of CASES.entries()) {
     const file = `argus_20200102_00000${i + 1}.sql.gz`;
-    const { text, line } = plantAfterFirstCopy(dump, testCase.lines);
+    const { text, line } = plantAfterPrologue(dump, testCase.lines);
     await writeDump(path.join(config.backupDirectory, file), text);
     planted.push({ file, line: line + testCase.reported, testCase });
   }
