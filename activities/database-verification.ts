@@ -111,13 +111,17 @@ export async function checkBtreeIndexes(
   const unusable = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && !i.usable);
   const leaves = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && i.usable);
   const failures: string[] = [];
-  for (const [i, index] of leaves.entries()) {
-    try {
-      await client.query(`SELECT ${amcheck.fn}($1::regclass)`, [index.oid]);
-    } catch (err) {
-      failures.push(`${index.name}: ${redactQuotedValues(errorMessage(err))}`);
+  try {
+    for (const [i, index] of leaves.entries()) {
+      try {
+        await client.query(`SELECT ${amcheck.fn}($1::regclass)`, [index.oid]);
+      } catch (err) {
+        failures.push(`${index.name}: ${redactQuotedValues(errorMessage(err))}`);
+      }
+      onIndex?.(i + 1, leaves.length);
     }
-    onIndex?.(i + 1, leaves.length);
+  } finally {
+    if (amcheck.created) await dropOurAmcheck(client);
   }
   const skipped = [
     partitioned.length > 0 && `${partitioned.length} partitioned (${sample(partitioned.map((i) => i.name))})`,
@@ -138,8 +142,19 @@ function sample(names: string[], limit = 10): string {
   return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 
+/**
+ * An amcheck the verification created is dropped again: the restored database must hold what the dump held. Left
+ * in, it went live with the swap, into the next backups, and made their restores fail: an unprivileged restore
+ * role may not create an untrusted extension.
+ */
+async function dropOurAmcheck(client: Client): Promise<void> {
+  await client.query('DROP EXTENSION IF EXISTS amcheck').catch((err: unknown) => {
+    log.warn('could not drop the amcheck extension the verification created', { error: errorMessage(err) });
+  });
+}
+
 /** The schema-qualified bt_index_check, creating amcheck when this role may; otherwise why it is skipped. */
-async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipped: string }> {
+async function amcheckFunction(client: Client): Promise<{ fn: string; created: boolean } | { skipped: string }> {
   const installedIn = async () =>
     (
       await client.query<{ nspname: string }>(
@@ -147,6 +162,7 @@ async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipp
       )
     ).rows[0]?.nspname;
   let schema = await installedIn();
+  let created = false;
   if (schema === undefined) {
     const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'");
     if (available.rowCount === 0) return { skipped: 'amcheck is not installed on the server' };
@@ -154,6 +170,7 @@ async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipp
     await client.query('CREATE EXTENSION IF NOT EXISTS amcheck').catch((err: unknown) => (refusal = err));
     // Looked up again either way: a concurrent verification may have created it (a unique violation here).
     schema = await installedIn();
+    created = schema !== undefined && refusal === undefined;
     if (schema === undefined) {
       const code = (refusal as { code?: string } | undefined)?.code;
       return {
@@ -169,7 +186,8 @@ async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipp
     [fn],
   );
   if (!allowed.rows[0]?.allowed) {
+    if (created) await dropOurAmcheck(client);
     return { skipped: `this role may not execute ${schema}.bt_index_check(regclass); GRANT EXECUTE to check indexes` };
   }
-  return { fn };
+  return { fn, created };
 }
