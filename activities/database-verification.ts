@@ -1,32 +1,45 @@
+import { log } from '@temporalio/activity';
 import type { Client } from 'pg';
 import type { CheckResult, TableCount, VerificationReport } from '../shared/activity-contract';
 import type { ServiceConfig, VerificationCheck } from '../shared/topology';
 import { errorMessage } from './errors';
+import { redactQuotedValues } from './psql-errors';
 import { quoteIdentifier, tableCounts, type PostgresAccess } from './postgres';
 
-/** Checks a restored database: row counts equal to the dump's, the service's own checks, amcheck. */
+/** What a long verification reports in its heartbeats: the check running and how far it is. */
+export type VerificationProgress = (details: { check: string; done: number; total: number }) => void;
+
+/**
+ * Checks a restored database: row counts equal to the dump's, the service's own checks, amcheck. The details of
+ * checks enter the workflow's history: they name tables, counts and indexes, never row values.
+ */
 export async function verifyDatabase(
   postgres: PostgresAccess,
   config: ServiceConfig,
   database: string,
   expected: TableCount[],
   skipServiceChecks = false,
+  progress: VerificationProgress = () => undefined,
 ): Promise<VerificationReport> {
   const checks = await postgres.withClient(config, database, async (client) => {
     const results: CheckResult[] = [{ name: 'connectivity', passed: true, detail: 'SELECT 1 answered' }];
     await client.query('SELECT 1');
-    results.push(await compareRowCounts(client, expected));
+    results.push(await compareRowCounts(client, expected, (done, total) => progress({ check: 'rows', done, total })));
     if (!skipServiceChecks) {
       for (const check of config.verification) results.push(await runServiceCheck(client, check));
     }
-    results.push(await checkBtreeIndexes(client));
+    results.push(await checkBtreeIndexes(client, (done, total) => progress({ check: 'amcheck', done, total })));
     return results;
   });
   return { database, passed: checks.every((c) => c.passed), checks };
 }
 
-export async function compareRowCounts(client: Client, expected: TableCount[]): Promise<CheckResult> {
-  const actual = new Map((await tableCounts(client)).map((t) => [t.table, t.rows]));
+export async function compareRowCounts(
+  client: Client,
+  expected: TableCount[],
+  onTable?: (done: number, total: number) => void,
+): Promise<CheckResult> {
+  const actual = new Map((await tableCounts(client, onTable)).map((t) => [t.table, t.rows]));
   const problems = expected
     .filter((e) => actual.get(e.table) !== e.rows)
     .map((e) =>
@@ -44,19 +57,21 @@ async function runServiceCheck(client: Client, check: VerificationCheck): Promis
   try {
     if (check.violationsSql) {
       const result = await client.query(check.violationsSql);
-      const sample = result.rows.slice(0, 3).map((row) => JSON.stringify(row));
+      if (result.rows.length === 0) return { name: check.name, passed: true, detail: 'no violations' };
+      // The rows are customer data (ids, amounts): the worker's log has a sample, the report only their shape.
+      log.warn('verification check found violations', { check: check.name, sample: result.rows.slice(0, 3) });
+      const columns = result.fields.map((f) => f.name).join(', ');
       return {
         name: check.name,
-        passed: result.rows.length === 0,
-        detail:
-          result.rows.length === 0 ? 'no violations' : `${result.rows.length} violations, e.g. ${sample.join(', ')}`,
+        passed: false,
+        detail: `${result.rows.length} violations (columns ${columns}; a sample is in the worker's log)`,
       };
     }
     const result = await client.query(check.countSql!);
     const value = Number(Object.values(result.rows[0] ?? {})[0]);
     return { name: check.name, passed: value >= check.atLeast, detail: `${value} (at least ${check.atLeast})` };
   } catch (err) {
-    return { name: check.name, passed: false, detail: `query failed: ${errorMessage(err)}` };
+    return { name: check.name, passed: false, detail: `query failed: ${redactQuotedValues(errorMessage(err))}` };
   }
 }
 
@@ -75,20 +90,13 @@ interface IndexRow {
  * is missing and this role may not create it, or may not execute it, the check passes as "skipped": it must
  * never fail a valid restore.
  */
-export async function checkBtreeIndexes(client: Client): Promise<CheckResult> {
+export async function checkBtreeIndexes(
+  client: Client,
+  onIndex?: (done: number, total: number) => void,
+): Promise<CheckResult> {
   const name = 'amcheck btree indexes';
   const amcheck = await amcheckFunction(client);
   if ('skipped' in amcheck) return { name, passed: true, detail: `skipped: ${amcheck.skipped}` };
-  try {
-    return await checkLeafIndexes(client, name, amcheck.fn);
-  } finally {
-    // The restored database must be what the dump describes: an extension we added would be in the next
-    // backup of it, and a restore of that backup by an unprivileged role would fail on CREATE EXTENSION.
-    if (amcheck.createdHere) await client.query('DROP EXTENSION IF EXISTS amcheck');
-  }
-}
-
-async function checkLeafIndexes(client: Client, name: string, fn: string): Promise<CheckResult> {
   const indexes = await client.query<IndexRow>(
     `SELECT c.oid, c.oid::regclass::text AS name, c.relkind::text AS relkind, am.amname::text AS amname,
             (i.indisvalid AND i.indisready AND i.indislive) AS usable
@@ -103,12 +111,17 @@ async function checkLeafIndexes(client: Client, name: string, fn: string): Promi
   const unusable = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && !i.usable);
   const leaves = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && i.usable);
   const failures: string[] = [];
-  for (const index of leaves) {
-    try {
-      await client.query(`SELECT ${fn}($1::regclass)`, [index.oid]);
-    } catch (err) {
-      failures.push(`${index.name}: ${errorMessage(err)}`);
+  try {
+    for (const [i, index] of leaves.entries()) {
+      try {
+        await client.query(`SELECT ${amcheck.fn}($1::regclass)`, [index.oid]);
+      } catch (err) {
+        failures.push(`${index.name}: ${redactQuotedValues(errorMessage(err))}`);
+      }
+      onIndex?.(i + 1, leaves.length);
     }
+  } finally {
+    if (amcheck.created) await dropOurAmcheck(client);
   }
   const skipped = [
     partitioned.length > 0 && `${partitioned.length} partitioned (${sample(partitioned.map((i) => i.name))})`,
@@ -129,8 +142,19 @@ function sample(names: string[], limit = 10): string {
   return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 
+/**
+ * An amcheck the verification created is dropped again: the restored database must hold what the dump held. Left
+ * in, it went live with the swap, into the next backups, and made their restores fail: an unprivileged restore
+ * role may not create an untrusted extension.
+ */
+async function dropOurAmcheck(client: Client): Promise<void> {
+  await client.query('DROP EXTENSION IF EXISTS amcheck').catch((err: unknown) => {
+    log.warn('could not drop the amcheck extension the verification created', { error: errorMessage(err) });
+  });
+}
+
 /** The schema-qualified bt_index_check, creating amcheck when this role may; otherwise why it is skipped. */
-async function amcheckFunction(client: Client): Promise<{ fn: string; createdHere: boolean } | { skipped: string }> {
+async function amcheckFunction(client: Client): Promise<{ fn: string; created: boolean } | { skipped: string }> {
   const installedIn = async () =>
     (
       await client.query<{ nspname: string }>(
@@ -138,7 +162,7 @@ async function amcheckFunction(client: Client): Promise<{ fn: string; createdHer
       )
     ).rows[0]?.nspname;
   let schema = await installedIn();
-  const createdHere = schema === undefined;
+  let created = false;
   if (schema === undefined) {
     const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'");
     if (available.rowCount === 0) return { skipped: 'amcheck is not installed on the server' };
@@ -146,6 +170,7 @@ async function amcheckFunction(client: Client): Promise<{ fn: string; createdHer
     await client.query('CREATE EXTENSION IF NOT EXISTS amcheck').catch((err: unknown) => (refusal = err));
     // Looked up again either way: a concurrent verification may have created it (a unique violation here).
     schema = await installedIn();
+    created = schema !== undefined && refusal === undefined;
     if (schema === undefined) {
       const code = (refusal as { code?: string } | undefined)?.code;
       return {
@@ -161,8 +186,8 @@ async function amcheckFunction(client: Client): Promise<{ fn: string; createdHer
     [fn],
   );
   if (!allowed.rows[0]?.allowed) {
-    if (createdHere) await client.query('DROP EXTENSION IF EXISTS amcheck');
+    if (created) await dropOurAmcheck(client);
     return { skipped: `this role may not execute ${schema}.bt_index_check(regclass); GRANT EXECUTE to check indexes` };
   }
-  return { fn, createdHere };
+  return { fn, created };
 }

@@ -18,8 +18,10 @@ import { createContainerClient, type ContainerClient } from './docker';
 import { failure } from './errors';
 import { waitForEndpoints } from './health';
 import { sendNotification } from './notify';
+import { snapshotLiveDatabase, type SnapshotLimits } from './live-snapshot';
 import * as pg from './postgres';
 import { restoreBackup } from './restore';
+import { dropRestoreTarget } from './restore-confinement';
 import { describeService, listServices, serviceConfig } from './services';
 
 export interface ActivityDependencies {
@@ -33,6 +35,8 @@ export interface ActivityDependencies {
   appReadyTimeoutMs?: number;
   /** Test seam: false lets the dump reader's refusals through, to show that confinement alone stops them. */
   enforceDumpPolicy?: boolean;
+  /** Limits of the live snapshot's exact counts; default from settings (OPARETA_EXACT_COUNT_*). */
+  snapshotLimits?: Partial<SnapshotLimits>;
 }
 
 const HEARTBEAT_EVERY_BYTES = 16 * 1024 * 1024;
@@ -43,6 +47,10 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
   const readPassword = deps.readPassword ?? readDatabasePassword;
   const postgres = pg.createPostgresAccess(readPassword);
   const config = (service: string) => serviceConfig(topology, service);
+  const snapshotLimits: SnapshotLimits = {
+    exactCountBudgetBytes: deps.snapshotLimits?.exactCountBudgetBytes ?? settings.exactCountBudgetBytes,
+    countTimeoutMs: deps.snapshotLimits?.countTimeoutMs ?? settings.exactCountTimeoutMs,
+  };
   const maintenance = <T>(service: string, fn: Parameters<typeof postgres.withClient<T>>[2]) =>
     postgres.withClient(config(service), pg.MAINTENANCE_DATABASE, fn);
 
@@ -96,15 +104,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     async snapshotDatabase({ service, database }) {
       const name = database ?? config(service).database;
       pg.assertDatabaseName(name);
-      const takenAt = new Date().toISOString();
-      const found = await maintenance(service, async (client) =>
-        (await pg.databaseExists(client, name))
-          ? { serverVersion: await pg.serverVersion(client), sizeBytes: await pg.databaseSize(client, name) }
-          : undefined,
-      );
-      if (!found) return { database: name, exists: false, tables: [], takenAt };
-      const tables = await postgres.withClient(config(service), name, pg.tableCounts);
-      return { database: name, exists: true, ...found, tables, takenAt };
+      return snapshotLiveDatabase(postgres, config(service), name, snapshotLimits);
     },
     async terminateBackends({ service, database }) {
       pg.assertDatabaseName(database);
@@ -112,7 +112,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     },
     async dropDatabase({ service, database }) {
       pg.assertNotLiveDatabase(service, config(service), database, 'drop');
-      await maintenance(service, (client) => pg.dropDatabase(client, database));
+      await maintenance(service, (client) => dropRestoreTarget(client, database));
     },
     async renameDatabase({ service, from, to }) {
       pg.assertDatabaseName(from, 'from');
@@ -157,7 +157,10 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     },
     async verifyRestoredDatabase({ service, database, expected, skipServiceChecks }) {
       pg.assertDatabaseName(database);
-      return verifyDatabase(postgres, config(service), database, expected, skipServiceChecks);
+      const context = Context.current();
+      return verifyDatabase(postgres, config(service), database, expected, skipServiceChecks, (details) =>
+        context.heartbeat(details),
+      );
     },
 
     restoreBackup: ({ service, file, targetDatabase, via }) =>

@@ -138,43 +138,89 @@ export async function reassignOwned(client: Client, from: string, to: string): P
   await client.query(`REASSIGN OWNED BY ${quoteIdentifier(from)} TO ${quoteIdentifier(to)}`);
 }
 
-/** Creates the roles that do not exist yet, NOLOGIN; returns the ones it created. */
-export async function createMissingRoles(client: Client, roles: string[]): Promise<string[]> {
-  if (roles.length === 0) return [];
-  const existing = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [
-    roles,
-  ]);
-  const present = new Set(existing.rows.map((r) => r.rolname));
-  const created: string[] = [];
-  for (const role of roles.filter((r) => !present.has(r))) {
-    try {
-      await client.query(`CREATE ROLE ${quoteIdentifier(role)} NOLOGIN`);
-      created.push(role);
-    } catch (err) {
-      // 42710: another restore created it a moment ago.
-      if ((err as { code?: string }).code !== '42710') throw err;
-    }
-  }
-  return created;
-}
+/** User tables: ordinary and partitioned, outside the system, TOAST and temporary schemas. */
+const USER_TABLES = `c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
 /** Tables with exact row counts; ONLY, as a dump's COPY of a parent excludes its children's (partitions') rows. */
-export async function tableCounts(client: Client): Promise<TableCount[]> {
+export async function tableCounts(
+  client: Client,
+  onTable?: (done: number, total: number) => void,
+): Promise<TableCount[]> {
   const tables = await client.query<{ name: string; schema: string; table: string }>(
     `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname AS schema, c.relname AS table
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+      WHERE ${USER_TABLES}
       ORDER BY 1`,
   );
   const counts: TableCount[] = [];
   for (const t of tables.rows) {
-    const result = await client.query<{ count: string }>(
-      `SELECT count(*) AS count FROM ONLY ${quoteIdentifier(t.schema)}.${quoteIdentifier(t.table)}`,
-    );
-    counts.push({ table: t.name, rows: Number(result.rows[0].count) });
+    counts.push({ table: t.name, rows: await countRows(client, t.schema, t.table) });
+    onTable?.(counts.length, tables.rows.length);
   }
   return counts;
+}
+
+export async function countRows(client: Client, schema: string, table: string): Promise<number> {
+  const result = await client.query<{ count: string }>(
+    `SELECT count(*) AS count FROM ONLY ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
+  );
+  return Number(result.rows[0].count);
+}
+
+/** A table of a database with what the catalog and the statistics know of it, read without locking it. */
+export interface TableStatistics {
+  /** Schema-qualified and quoted as needed, e.g. public."Order Items". */
+  name: string;
+  schema: string;
+  table: string;
+  oid: number;
+  /** Pages and rows at the last VACUUM/ANALYZE; reltuples is -1 when never analysed. */
+  relpages: number;
+  reltuples: number;
+  /** Live rows as the statistics collector counts them (inserts minus deletes). */
+  liveTuples: number;
+}
+
+/** Every user table with what the catalog knows of it: no table is opened or locked, fast on any size. */
+export async function tableStatistics(client: Client): Promise<TableStatistics[]> {
+  const result = await client.query<{
+    name: string;
+    schema: string;
+    table: string;
+    oid: string;
+    relpages: number;
+    reltuples: number;
+    live: string | null;
+  }>(
+    `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname AS schema, c.relname AS table,
+            c.oid::int8 AS oid, c.relpages, c.reltuples::float8 AS reltuples, s.n_live_tup AS live
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+      WHERE ${USER_TABLES}
+      ORDER BY 1`,
+  );
+  return result.rows.map((r) => ({
+    name: r.name,
+    schema: r.schema,
+    table: r.table,
+    oid: Number(r.oid),
+    relpages: r.relpages,
+    reltuples: r.reltuples,
+    liveTuples: Number(r.live ?? 0),
+  }));
+}
+
+/** The size of a table's main fork: what count(*) reads. pg_relation_size takes the table's AccessShareLock. */
+export async function relationSize(client: Client, oid: number): Promise<number> {
+  const result = await client.query<{ bytes: string }>('SELECT pg_relation_size($1::oid) AS bytes', [oid]);
+  return Number(result.rows[0].bytes);
+}
+
+/** The page size of the server, to scale the planner's rows per page to the current size. */
+export async function blockSize(client: Client): Promise<number> {
+  const result = await client.query<{ size: string }>("SELECT current_setting('block_size') AS size");
+  return Number(result.rows[0].size);
 }
 
 export async function databaseSize(client: Client, name: string): Promise<number> {

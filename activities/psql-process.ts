@@ -8,7 +8,10 @@ import type { RestoreRole } from './restore-confinement';
 /** A psql reading SQL from its standard input into one database. */
 export interface PsqlProcess {
   input: Writable;
-  /** Resolves when psql has exited, with its exit code and the end of its error output. */
+  /**
+   * Resolves when psql has exited, with its exit code and the end of its error output. That output may quote row
+   * values and keys: it goes to the worker's log only, and into failures through psql-errors.ts.
+   */
   exited: Promise<{ exitCode: number; stderr: string }>;
   /** Cuts psql off and resolves once it no longer runs (or after a bounded wait, with false). */
   stop(): Promise<boolean>;
@@ -19,9 +22,10 @@ const PSQL_INPUT_BYTES = 1024 * 1024;
 export const CONTAINER_PSQL_USER = 'nobody';
 
 function psqlArguments(role: string, database: string): string[] {
-  // -X: no ~/.psqlrc; -q: no "COPY n" chatter; ON_ERROR_STOP: the first error fails the restore;
+  // -X: no ~/.psqlrc; -q: no "COPY n" chatter; ON_ERROR_STOP: the first error fails the restore (exit 3);
+  // VERBOSITY=verbose: errors carry their SQLSTATE, which tells a recurring error from a transient one;
   // -f -: standard input, with errors located as `psql:<stdin>:LINE:`.
-  return ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', role, '-d', database, '-f', '-'];
+  return ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose', '-U', role, '-d', database, '-f', '-'];
 }
 
 /**

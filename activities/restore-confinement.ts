@@ -9,6 +9,7 @@ import {
   superuserNames,
   type PostgresAccess,
 } from './postgres';
+import { dropOrphanedGrantRoles } from './restore-roles';
 
 /**
  * The restore's SQL runs as a throwaway role that is no superuser, may create nothing outside the side
@@ -34,9 +35,8 @@ export async function prepareConfinedTarget(
 ): Promise<{ role: RestoreRole; superusers: string[] }> {
   const role = { name: restoreRoleName(targetDatabase), password: randomBytes(24).toString('hex') };
   return postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
-    // A previous attempt may have left a half-restored database and its role: start from nothing.
-    await dropDatabase(client, targetDatabase);
-    await dropRoleIfExists(client, role.name);
+    // A previous attempt may have left a half-restored database and its roles: start from nothing.
+    await dropRestoreTarget(client, targetDatabase);
     await client.query(
       `CREATE ROLE ${quoteIdentifier(role.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION ` +
         `NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD ${client.escapeLiteral(role.password)}`,
@@ -61,12 +61,15 @@ export async function handOverOwnership(
   await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRoleIfExists(client, roleName));
 }
 
-export async function dropRestoreRole(
-  postgres: PostgresAccess,
-  config: ServiceConfig,
-  roleName: string,
-): Promise<void> {
-  await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRoleIfExists(client, roleName));
+/**
+ * Drops a (side, scratch, old) database with what a restore into it created: the restore role named after it
+ * and the roles created for its grants that nothing else needs any more (restore-roles.ts). Idempotent; run in
+ * the maintenance database. Returns the grant roles dropped.
+ */
+export async function dropRestoreTarget(client: Client, database: string): Promise<string[]> {
+  await dropDatabase(client, database);
+  await dropRoleIfExists(client, restoreRoleName(database));
+  return dropOrphanedGrantRoles(client);
 }
 
 async function dropRoleIfExists(client: Client, name: string): Promise<void> {

@@ -36,12 +36,18 @@ import {
   type PsqlProcess,
 } from './psql-process';
 import {
-  dropRestoreRole,
+  connectionLines,
+  isTransientSqlState,
+  lastPsqlError,
+  redactQuotedValues,
+  redactStatement,
+} from './psql-errors';
+import {
+  dropRestoreTarget,
   handOverOwnership,
   newRestrictKey,
   prepareConfinedTarget,
   psqlSupportsRestrict,
-  type RestoreRole,
 } from './restore-confinement';
 import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
@@ -105,7 +111,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   };
   const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
   beat();
-  const roles = new RestoreRoleCreator(deps.postgres, config);
+  const roles = new RestoreRoleCreator(deps.postgres, config, targetDatabase);
   const stopStreaming = new AbortController();
   const signal = AbortSignal.any([context.cancellationSignal, stopStreaming.signal]);
   let psql: PsqlProcess | undefined;
@@ -166,7 +172,9 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     return { service, file, targetDatabase, bytesRead: progress.bytesDone, tables: summary.tables, seconds };
   } catch (err) {
     stopStreaming.abort();
-    await cleanUp(deps, config, targetDatabase, role, psql);
+    // Its locks on the roles it created must be gone before the cleanup may drop them.
+    await roles.close();
+    await cleanUp(deps, config, targetDatabase, psql);
     if (context.cancellationSignal.aborted) {
       log.warn('restore cancelled; target dropped', { service, file, targetDatabase });
       await context.cancelled;
@@ -174,7 +182,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     throw await explainFailure(err, psql, reader, restrictKey, file, targetDatabase);
   } finally {
     clearInterval(heartbeat);
-    roles.close();
+    await roles.close();
   }
 }
 
@@ -201,9 +209,7 @@ function readAndPrepare(
         callback(null, output);
       },
       (err: unknown) =>
-        callback(
-          failure(ErrorType.RestoreFailed, `cannot create roles ${pending.join(', ')}: ${errorMessage(err)}`, err),
-        ),
+        callback(failure(sqlFailureType(err), `cannot create roles ${pending.join(', ')}: ${safeMessage(err)}`)),
     );
   };
   const transform = new Transform({
@@ -242,12 +248,14 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Stops psql (no psql may keep writing into the target), drops the half-restored target and the restore role. */
+/**
+ * Stops psql (no psql may keep writing into the target), drops the half-restored target, the restore role and the
+ * roles created for its grants. What a lost worker leaves, the next attempt or the workflow's dropDatabase drops.
+ */
 async function cleanUp(
   deps: RestoreDependencies,
   config: ServiceConfig,
   targetDatabase: string,
-  role: RestoreRole,
   psql: PsqlProcess | undefined,
 ): Promise<void> {
   try {
@@ -256,18 +264,18 @@ async function cleanUp(
     const stopped = psql ? await psql.stop() : true;
     if (!stopped) log.error('psql still running after the restore was stopped', { targetDatabase });
     // psql may have reconnected in between: drop again, now that it is gone.
-    await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropDatabase(client, targetDatabase));
-    await dropRestoreRole(deps.postgres, config, role.name);
+    await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRestoreTarget(client, targetDatabase));
   } catch (err) {
     log.error('cleanup after a failed restore did not finish', { targetDatabase, error: errorMessage(err) });
   }
 }
 
-const PSQL_ERROR = /^psql:<stdin>:(\d+): (?:ERROR|FATAL):\s+(.*)$/;
-
 /**
- * psql's error with the file's line and the statement named. Only the ERROR line is kept: DETAIL lines may
- * quote row values (keys, tokens) that must not reach the workflow history.
+ * psql's error with the file's line and the statement named, and whether another attempt could succeed: exit 3
+ * (an SQL error under ON_ERROR_STOP) with a SQLSTATE outside the transient classes recurs, so it is a
+ * non-retryable RestoreSqlError; a lost connection (exit 2), a killed psql or a transient SQLSTATE is retried.
+ * Only the ERROR line enters the failure, its quoted values redacted (psql-errors.ts); psql's whole output goes to
+ * the worker's log, where the SRE debugging the restore reads it.
  */
 async function psqlFailure(
   psql: PsqlProcess,
@@ -277,24 +285,40 @@ async function psqlFailure(
   targetDatabase: string,
   what: string,
 ) {
-  const { stderr } = await psql.exited;
-  const lines = stderr.trim().split('\n');
-  const located = lines
-    .map((l) => PSQL_ERROR.exec(l))
-    .filter((m) => m !== null)
-    .pop();
-  let detail: string;
-  if (located) {
-    const line = Number(located[1]) - (restrictKey ? 1 : 0);
-    const statement = reader.statementAt(line);
-    detail = `line ${line}${statement ? ` (${statement})` : ''}: ERROR: ${located[2]}`;
-  } else {
-    detail = lines
-      .filter((l) => !/^\s*(DETAIL|CONTEXT|HINT):/.test(l))
-      .slice(-2)
-      .join(' | ');
-  }
-  return failure(ErrorType.RestoreFailed, `restore of ${file} into ${targetDatabase} failed: ${what}: ${detail}`);
+  const { exitCode, stderr } = await psql.exited;
+  log.warn("psql's error output (for the worker's log only)", { file, targetDatabase, exitCode, stderr });
+  const prefix = `restore of ${file} into ${targetDatabase} failed: ${what}`;
+  const error = lastPsqlError(stderr);
+  if (!error) return failure(ErrorType.RestoreFailed, `${prefix}: ${connectionLines(stderr)}`);
+  const line = error.inputLine - (restrictKey ? 1 : 0);
+  const statement = reader.statementAt(line);
+  // psql locates an error in COPY data at the block's `\.`; CONTEXT tells the row (and column) within the block.
+  const copy = error.copy
+    ? `, data row ${error.copy.row}${error.copy.column ? ` column ${error.copy.column}` : ''} of the COPY block ending there`
+    : '';
+  const where = `line ${line}${statement ? ` (${redactStatement(statement)})` : ''}${copy}`;
+  const sqlState = error.sqlState ? ` (SQLSTATE ${error.sqlState})` : '';
+  // Exit 3 is an error of the script under ON_ERROR_STOP: the server's ERROR, or psql's own (a refused meta-command).
+  const recurs =
+    exitCode === 3 &&
+    (error.severity === 'ERROR' || error.severity === 'error') &&
+    !(error.sqlState && isTransientSqlState(error.sqlState));
+  return failure(
+    recurs ? ErrorType.RestoreSqlError : ErrorType.RestoreFailed,
+    `${prefix}: ${where}: ${error.severity}: ${error.message}${sqlState}`,
+  );
+}
+
+/** An error of node-postgres carries the server's SQLSTATE: one outside the transient classes recurs. */
+function sqlFailureType(err: unknown) {
+  const code = (err as { code?: unknown }).code;
+  const recurs = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !isTransientSqlState(code);
+  return recurs ? ErrorType.RestoreSqlError : ErrorType.RestoreFailed;
+}
+
+/** An error's message with quoted values redacted: server errors may echo a value. */
+function safeMessage(err: unknown): string {
+  return redactQuotedValues(errorMessage(err));
 }
 
 async function explainFailure(
@@ -314,9 +338,7 @@ async function explainFailure(
       return psqlFailure(psql, reader, restrictKey, file, targetDatabase, `psql exited with ${exited.exitCode}`);
     }
   }
-  return failure(
-    ErrorType.RestoreFailed,
-    `restore of ${file} into ${targetDatabase} failed: ${errorMessage(err)}`,
-    err,
-  );
+  log.warn('restore failed', { file, targetDatabase, error: errorMessage(err) });
+  // No cause attached: its message is the unredacted one.
+  return failure(sqlFailureType(err), `restore of ${file} into ${targetDatabase} failed: ${safeMessage(err)}`);
 }

@@ -30,6 +30,8 @@ export type BackupSelector =
 export interface TableCount {
   table: string; // schema-qualified, e.g. public.users
   rows: number;
+  /** Set when `rows` is the catalog's estimate, not a count: a live snapshot of a large table. */
+  estimated?: true;
 }
 
 export interface BackupManifest {
@@ -194,9 +196,16 @@ export interface DrActivities {
   verifyBackup(input: { service: string; file: string }): Promise<BackupManifest>;
 
   checkConnectivity(input: { service: string; database?: string }): Promise<{ serverVersion: string }>;
+  /**
+   * Tables and row counts of a (live) database: exact within the worker's count budget, estimated beyond it
+   * (`estimated: true`); heartbeats per table.
+   */
   snapshotDatabase(input: { service: string; database?: string }): Promise<DatabaseSnapshot>;
   terminateBackends(input: { service: string; database: string }): Promise<number>;
-  /** Drops a non-live database if it exists. Refuses the live name with RefuseLiveDatabase. */
+  /**
+   * Drops a non-live database if it exists, with the restore role named after it and the roles created for its
+   * grants that nothing needs any more. Refuses the live name with RefuseLiveDatabase.
+   */
   dropDatabase(input: { service: string; database: string }): Promise<void>;
   /** Idempotent: when `from` is gone and `to` exists, it was already renamed. */
   renameDatabase(input: { service: string; from: string; to: string }): Promise<void>;

@@ -15,7 +15,13 @@ export const ErrorType = {
   /** The dump holds something a pg_dump of one database never does: a psql meta-command, COPY PROGRAM, ... */
   BackupUnsafe: 'BackupUnsafe',
   RefuseLiveDatabase: 'RefuseLiveDatabase',
+  /** Retryable: psql lost its connection, the container restarted, the worker went away. */
   RestoreFailed: 'RestoreFailed',
+  /**
+   * The dump's SQL failed on the server in a way that recurs on every attempt (psql exit 3 under ON_ERROR_STOP
+   * with a SQLSTATE outside the transient classes): a duplicate key, a bad value, a missing permission.
+   */
+  RestoreSqlError: 'RestoreSqlError',
   VerificationFailed: 'VerificationFailed',
   ContainerNotFound: 'ContainerNotFound',
   ConfigError: 'ConfigError',
@@ -39,6 +45,7 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.BackupTruncated,
   ErrorType.BackupIncomplete,
   ErrorType.BackupUnsafe,
+  ErrorType.RestoreSqlError,
   ErrorType.RefuseLiveDatabase,
   ErrorType.ContainerNotFound,
   ErrorType.ConfigError,
@@ -46,7 +53,12 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.InsufficientDiskSpace,
 ];
 
-/** The backup failures a workflow may answer by falling back to the previous generation. */
+/**
+ * The backup failures a workflow may answer by falling back to the previous generation. RestoreSqlError is not
+ * one: its cause may as well be the target server (a missing extension, role or permission), which an older
+ * backup shares, and falling back would silently trade a day of data for it. It is also raised by the restore,
+ * after the backup was chosen: an SRE reads psql's error and picks the backup.
+ */
 export const BROKEN_BACKUP_ERRORS: ErrorTypeName[] = [
   ErrorType.BackupNotGzip,
   ErrorType.BackupEmpty,

@@ -13,4 +13,8 @@ export const settings = {
   dataDir: path.resolve(process.env.OPARETA_DATA_DIR ?? path.join(projectRoot, '.data')),
   notifyWebhookUrl: process.env.OPARETA_NOTIFY_WEBHOOK_URL || undefined,
   metricsPort: Number(process.env.OPARETA_METRICS_PORT ?? 9464),
+  /** Bytes of live tables a snapshot may read to count rows exactly; larger tables get the catalog's estimate. */
+  exactCountBudgetBytes: Number(process.env.OPARETA_EXACT_COUNT_BUDGET_BYTES ?? 1024 ** 3),
+  /** One exact count of a live table that takes longer gives way to the estimate. */
+  exactCountTimeoutMs: Number(process.env.OPARETA_EXACT_COUNT_TIMEOUT_MS ?? 60_000),
 };

@@ -189,6 +189,8 @@ export interface RowCountDifference {
   backupRows: number | null;
   /** backupRows - liveRows: negative means the swap would lose rows. */
   difference: number;
+  /** liveRows (and so the difference) is the catalog's estimate: the live table was too large to count. */
+  estimated?: true;
 }
 
 export interface ServiceDatabases {

@@ -81,3 +81,15 @@ export const courtesy = proxyActivities<DrActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { ...quickRetry, maximumAttempts: 2 },
 });
+
+/**
+ * Reads of the live database for the plan and the swap preview: the worker counts rows exactly only within a
+ * budget and estimates the rest, heartbeating after each table and every few seconds, so a lost worker shows in
+ * 30 seconds. Schedule-to-close, not an attempt count, bounds the retries: a third of a 30-minute RTO at most.
+ */
+export const liveReads = proxyActivities<DrActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
+});

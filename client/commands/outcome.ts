@@ -24,6 +24,7 @@ export function printOutcome(options: OutputOptions, workflowType: string, workf
     if (result.downtimeSeconds !== undefined) lines.push(`  downtime: ${formatDuration(result.downtimeSeconds)}`);
     if (result.totalSeconds !== undefined) lines.push(`  total:    ${formatDuration(result.totalSeconds)}`);
     lines.push(...describeServices(result.services));
+    lines.push(...describeEstimates(result));
     return lines.join('\n');
   });
   if (!ok) process.exitCode = ExitCode.failed;
@@ -40,5 +41,25 @@ function describeServices(services: unknown): string[] {
     const verdict = part.outcome ?? (part.passed === false ? 'FAILED' : part.passed ? 'passed' : '');
     const reason = part.reason ?? part.error ?? '';
     return `  ${name.padEnd(8)} ${String(verdict).padEnd(10)} ${backup} ${reason}`.trimEnd();
+  });
+}
+
+interface EstimatedDifference {
+  table: string;
+  liveRows: number | null;
+  difference: number;
+  estimated?: boolean;
+}
+
+/** The swap preview's live counts that are estimates (large tables), so no one reads them as exact. */
+export function describeEstimates(result: Result): string[] {
+  const parts = Array.isArray(result.services) ? (result.services as Record<string, unknown>[]) : [result];
+  return parts.flatMap((part) => {
+    const differences = Array.isArray(part.expectedLoss) ? (part.expectedLoss as EstimatedDifference[]) : [];
+    const estimated = differences.filter((d) => d.estimated);
+    if (estimated.length === 0) return [];
+    const tables = estimated.map((d) => `${d.table} ~${d.liveRows ?? 0} live (${d.difference} by the swap)`);
+    const service = typeof part.service === 'string' ? `${part.service}: ` : '';
+    return [`  ${service}estimated, not counted (large tables): ${tables.join(', ')}`];
   });
 }

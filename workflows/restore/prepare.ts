@@ -7,7 +7,7 @@ import type {
 } from '../../shared/activity-contract';
 import type { BackupChoice, RowCountDifference, ServiceDatabases } from '../../shared/workflow-types';
 import { patched } from '@temporalio/workflow';
-import { quick, restore, verification } from '../activity-proxies';
+import { liveReads, quick, restore, verification } from '../activity-proxies';
 import type { ProgressTracker } from '../progress';
 import type { Compensations } from '../saga';
 import { chooseVerifiedBackup, type VerifiedBackup } from './backup-choice';
@@ -56,7 +56,7 @@ export async function planService(
   const { service } = target;
   progress.setServiceStep(service, 'inspecting');
   const description = await quick.describeService({ service });
-  const snapshot = await quick.snapshotDatabase({ service });
+  const snapshot = await liveReads.snapshotDatabase({ service });
   progress.setServiceStep(service, 'verifying-backup');
   const chosen = await chooseVerifiedBackup(service, target.choice);
   if (patched(DISK_ROOM_PATCH)) {
@@ -76,13 +76,18 @@ export async function planService(
   };
 }
 
-/** Live row counts against the backup's: what a swap would change, table by table. */
+/**
+ * Live row counts against the backup's: what a swap would change, table by table. A live count that is the
+ * catalog's estimate (a large table) makes its difference an estimate too, marked `estimated`.
+ */
 export function compareRowCounts(live: TableCount[], backup: TableCount[]): RowCountDifference[] {
   const tables = [...new Set([...live.map((t) => t.table), ...backup.map((t) => t.table)])].sort();
   return tables.map((table) => {
-    const liveRows = live.find((t) => t.table === table)?.rows ?? null;
+    const liveTable = live.find((t) => t.table === table);
+    const liveRows = liveTable?.rows ?? null;
     const backupRows = backup.find((t) => t.table === table)?.rows ?? null;
-    return { table, liveRows, backupRows, difference: (backupRows ?? 0) - (liveRows ?? 0) };
+    const difference = { table, liveRows, backupRows, difference: (backupRows ?? 0) - (liveRows ?? 0) };
+    return liveTable?.estimated ? { ...difference, estimated: true as const } : difference;
   });
 }
 

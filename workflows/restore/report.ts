@@ -44,13 +44,16 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, requireApp
     const { backup, fallbackFrom } = plan.chosen;
     const { live, side, preRestore } = plan.databases;
     const lost = plan.expectedLoss.filter((d) => d.difference < 0);
+    // An estimated live count (a large table) is said so: "about", and the tables counted by estimate.
     const loss = lost.length
-      ? `the swap would lose ${lost.map((d) => `${-d.difference} row(s) of ${d.table}`).join(', ')}`
+      ? `the swap would lose ${lost.map((d) => `${d.estimated ? 'about ' : ''}${-d.difference} row(s) of ${d.table}`).join(', ')}`
       : 'no table loses rows';
+    const estimated = plan.expectedLoss.filter((d) => d.estimated).length;
+    const estimates = estimated ? ` (live rows of ${estimated} large table(s) estimated, not counted)` : '';
     prepare.push(
       `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
         `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
-        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${loss}`,
+        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${loss}${estimates}`,
     );
     prepare.push(`${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`);
     if (mode === 'in-place') {

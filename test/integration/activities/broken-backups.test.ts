@@ -92,16 +92,18 @@ describe('broken backups', () => {
     },
   );
 
-  it("a dump psql rejects fails as RestoreFailed (retryable) with psql's error, and leaves no target", async () => {
+  it("a dump psql rejects fails for good as RestoreSqlError with psql's error, and leaves no target", async () => {
     const file = 'shop_20231231_000000.sql.gz';
     const sql = 'CREATE TABLE t (id int);\nSELECT no_such_function();\n--\n-- PostgreSQL database dump complete\n--\n';
     await writeFile(path.join(backups.path, file), gzipSync(sql));
     const err = await failure(
       inActivity(() => activities.restoreBackup({ service: 'shop', file, targetDatabase: 'shop_db_bad_sql' })),
     );
-    expect(err.type).toBe('RestoreFailed');
-    expect(err.nonRetryable).toBe(false);
-    expect(err.message).toMatch(/psql exited with 3: .*function no_such_function\(\) does not exist/);
+    expect(err.type).toBe('RestoreSqlError');
+    expect(err.nonRetryable).toBe(true);
+    expect(err.message).toMatch(
+      /failed: psql [^:]+: line 2 \(SELECT NO_SUCH_FUNCTION \(\)\): ERROR: function no_such_function\(\) does not exist \(SQLSTATE 42883\)$/,
+    );
     expect(await query(pg, "SELECT 1 FROM pg_database WHERE datname = 'shop_db_bad_sql'")).toEqual([]);
   });
 

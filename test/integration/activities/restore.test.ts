@@ -122,6 +122,10 @@ describe('restoreBackup', () => {
     ]);
     expect(report.checks.at(-1)?.detail).toMatch(/^\d+ indexes checked$/);
     expect(report.passed).toBe(true);
+    // The amcheck it created is gone: the restored database holds what the dump held, nothing for the next backup.
+    expect(await query(target, "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'", 'shop_db_restore_1')).toEqual(
+      [],
+    );
 
     const wrong = await inActivity(() =>
       activities.verifyRestoredDatabase({
