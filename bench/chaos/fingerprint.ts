@@ -51,5 +51,8 @@ export function totalRows(f: Fingerprint): number {
 /** Rows of `expected` that `actual` lacks, table by table (a missing database lacks them all). */
 export function missingRows(expected: Fingerprint, actual: Fingerprint | undefined): number {
   if (!actual) return totalRows(expected);
-  return Object.entries(expected).reduce((sum, [table, t]) => sum + Math.max(0, t.rows - (actual[table]?.rows ?? 0)), 0);
+  return Object.entries(expected).reduce(
+    (sum, [table, t]) => sum + Math.max(0, t.rows - (actual[table]?.rows ?? 0)),
+    0,
+  );
 }

@@ -36,8 +36,7 @@ interface Closed {
 async function closedOutcome(handle: WorkflowHandle): Promise<Closed> {
   const description = await handle.describe().catch(() => undefined);
   const status = description?.status.name ?? 'UNKNOWN';
-  const seconds =
-    description?.closeTime && (description.closeTime.getTime() - description.startTime.getTime()) / 1000;
+  const seconds = description?.closeTime && (description.closeTime.getTime() - description.startTime.getTime()) / 1000;
   if (status === 'COMPLETED') {
     const result = (await handle.result()) as RestoreDatabaseResult | FullSystemRestoreResult;
     const restoreSeconds =
@@ -192,7 +191,10 @@ async function recover(stack: ChaosStack, services: string[], log: (line: string
     const names = await databasesOf(config);
     const { leftovers, kept } = classifyDatabases(config, names);
     if (!names.includes(config.database)) {
-      const newest = kept.filter((name) => name.includes('_pre_restore_')).sort().at(-1);
+      const newest = kept
+        .filter((name) => name.includes('_pre_restore_'))
+        .sort()
+        .at(-1);
       if (!newest) throw new Error(`${service}: live database ${config.database} gone and no pre-restore copy`);
       log(`chaos:   ${config.database} is gone; renaming ${newest} back`);
       await renameDatabaseForce(config, newest, config.database);
