@@ -37,10 +37,22 @@ export class ChaosWorker {
         const lastLines = output.trim().split('\n').slice(-3).join(' | ');
         this.crashLog.push(`${signal ?? `code ${code}`}: ${lastLines.slice(0, 400)}`);
         this.log(`chaos: the worker exited unexpectedly (${signal ?? `code ${code}`}); starting another`);
-        this.start().catch((err: unknown) => this.log(`chaos: could not restart the worker: ${String(err)}`));
+        void this.restartUntilUp();
       });
     })();
     return this.starting;
+  }
+
+  /** Retried: a worker that died with the Temporal server cannot start before the server is back. */
+  private async restartUntilUp(): Promise<void> {
+    for (let attempt = 1; !this.stopping && !this.current; attempt += 1) {
+      try {
+        await this.start();
+      } catch (err) {
+        this.log(`chaos: could not restart the worker (attempt ${attempt}): ${String(err).slice(0, 300)}`);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+    }
   }
 
   /** SIGKILL: no shutdown, no activity completion, as an OOM kill or a lost host. */
