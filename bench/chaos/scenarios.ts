@@ -64,11 +64,12 @@ async function intoRestore(ctx: FaultContext): Promise<void> {
 
 /**
  * Holds the swap's second rename (see rename-gate.ts), waits for the first, runs `fault`, then lets go.
- * The gate is taken while the restore runs, when the side database exists and nothing renames yet.
+ * The gate is taken once the side database is verified, before the swap stops the apps.
  */
 async function betweenRenames(ctx: FaultContext, fault: () => Promise<void>): Promise<void> {
   const handle = ctx.handles[0];
-  await untilServiceStep(handle, ctx.deadlineMs, ctx.targetService, ['restoring']);
+  // Not earlier: the restore's confinement changes the side database's owner, which the lock would hold.
+  await untilServiceStep(handle, ctx.deadlineMs, ctx.targetService, ['verified', 'swapping']);
   const gate = new RenameGate(ctx.target);
   try {
     const side = await waitFor('the side database', handle, ctx.deadlineMs, () => gate.close());
