@@ -1,0 +1,42 @@
+import { docker } from '../../sandbox/docker-client';
+import { inspectOrUndefined, waitHealthy } from '../../sandbox/containers';
+import { waitForHealthUrl } from '../../sandbox';
+import type { ServiceConfig } from '../../shared/topology';
+
+/** Docker faults and their repair, on the chaos containers only (the names come from the chaos topology). */
+function assertChaos(name: string): void {
+  if (!name.startsWith('opareta-chaos-')) throw new Error(`refusing to touch ${name}: not a chaos container`);
+}
+
+function ignoreNotModified(err: { statusCode?: number }): void {
+  if (err.statusCode !== 304 && err.statusCode !== 409) throw err;
+}
+
+/** `docker kill`: SIGKILL to PostgreSQL, no shutdown checkpoint, every connection lost. */
+export async function killContainer(name: string): Promise<void> {
+  assertChaos(name);
+  await docker().getContainer(name).kill().catch(ignoreNotModified);
+}
+
+export async function startContainer(name: string): Promise<void> {
+  assertChaos(name);
+  await docker().getContainer(name).start().catch(ignoreNotModified);
+}
+
+export async function stopContainer(name: string): Promise<void> {
+  assertChaos(name);
+  await docker().getContainer(name).stop({ t: 5 }).catch(ignoreNotModified);
+}
+
+/** Whatever a run did to a service's containers, undone: unpaused, running, database healthy, apps answering. */
+export async function repairService(service: ServiceConfig): Promise<void> {
+  for (const name of [service.databaseContainer, ...service.appContainers]) {
+    assertChaos(name);
+    const info = await inspectOrUndefined(name);
+    if (!info) throw new Error(`${name} is missing`);
+    if (info.State.Paused) await docker().getContainer(name).unpause();
+    else if (!info.State.Running) await startContainer(name);
+  }
+  await waitHealthy(service.databaseContainer, 120_000);
+  await Promise.all(service.healthUrls.map((url) => waitForHealthUrl(url, 90_000)));
+}

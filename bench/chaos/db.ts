@@ -1,0 +1,75 @@
+import { Client } from 'pg';
+import { quoteIdentifier } from '../../activities/postgres';
+import { readDatabasePassword } from '../../shared/secrets';
+import type { ServiceConfig } from '../../shared/topology';
+
+/**
+ * The suite's own connections to the chaos databases, made to survive the faults it injects: an 'error'
+ * event of a client whose server was killed is expected here, never a reason to stop the suite.
+ */
+export async function connect(config: ServiceConfig, database: string): Promise<Client> {
+  const client = new Client({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: readDatabasePassword(config),
+    database,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'opareta-chaos',
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  return client;
+}
+
+export async function withDatabase<T>(
+  config: ServiceConfig,
+  database: string,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = await connect(config, database);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Every database of the service's server whose name starts with the live one's (`argus_db`, `argus_db_*`). */
+export async function databasesOf(config: ServiceConfig): Promise<string[]> {
+  return withDatabase(config, 'postgres', async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $1 || '_') ORDER BY datname",
+      [config.database],
+    );
+    return rows.map((r) => r.datname);
+  });
+}
+
+export async function dropDatabaseForce(config: ServiceConfig, database: string): Promise<void> {
+  await withDatabase(config, 'postgres', (client) =>
+    client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`),
+  );
+}
+
+export async function renameDatabaseForce(config: ServiceConfig, from: string, to: string): Promise<void> {
+  await withDatabase(config, 'postgres', async (client) => {
+    await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [from]);
+    await client.query(`ALTER DATABASE ${quoteIdentifier(from)} RENAME TO ${quoteIdentifier(to)}`);
+  });
+}
+
+/** Roles the restore confinement creates (activities/restore-confinement.ts), which should not outlive it. */
+export async function restoreRoles(config: ServiceConfig): Promise<string[]> {
+  return withDatabase(config, 'postgres', async (client) => {
+    const { rows } = await client.query<{ rolname: string }>(
+      "SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'opareta_restore_') ORDER BY rolname",
+    );
+    return rows.map((r) => r.rolname);
+  });
+}
