@@ -38,11 +38,18 @@ export class RenameGate {
   }
 }
 
-/** Whether the first rename of the swap (live -> `<db>_pre_restore_<stamp>`) has happened. */
-export async function firstRenameDone(config: ServiceConfig, side: string): Promise<boolean> {
-  const preRestore = side.replace(`${config.database}_restore_`, `${config.database}_pre_restore_`);
+/**
+ * Whether the swap's transaction is inside, between its two renames: the first has run (uncommitted, so
+ * invisible to other sessions) and the second waits for the gate's lock. The swap renames both names in one
+ * transaction, so a fault here must leave either both renames or neither.
+ */
+export async function swapWaitsBetweenRenames(config: ServiceConfig, side: string): Promise<boolean> {
   return withDatabase(config, 'postgres', async (client) => {
-    const { rows } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [preRestore]);
+    const { rows } = await client.query(
+      `SELECT 1 FROM pg_stat_activity
+        WHERE wait_event_type = 'Lock' AND query ILIKE 'ALTER DATABASE%' AND position($1 in query) > 0`,
+      [side],
+    );
     return rows.length > 0;
   });
 }

@@ -3,7 +3,7 @@ import type { ServiceConfig } from '../../shared/topology';
 import { quoteIdentifier } from '../../activities/postgres';
 import { killContainer, startContainer } from './containers';
 import { databasesOf, withDatabase } from './db';
-import { firstRenameDone, RenameGate } from './rename-gate';
+import { swapWaitsBetweenRenames, RenameGate } from './rename-gate';
 import type { ChaosStack } from './stack';
 import { sleep, untilActivityEvent, untilServiceStep, waitFor } from './watch';
 
@@ -73,8 +73,8 @@ async function betweenRenames(ctx: FaultContext, fault: () => Promise<void>): Pr
   const gate = new RenameGate(ctx.target);
   try {
     const side = await waitFor('the side database', handle, ctx.deadlineMs, () => gate.close());
-    await waitFor('the first rename', handle, ctx.deadlineMs, async () =>
-      (await firstRenameDone(ctx.target, side)) ? true : undefined,
+    await waitFor('the swap between its renames', handle, ctx.deadlineMs, async () =>
+      (await swapWaitsBetweenRenames(ctx.target, side)) ? true : undefined,
     );
     await fault();
   } finally {
