@@ -81,6 +81,9 @@ const DANGEROUS_FUNCTIONS =
   /\b(lo_import|lo_export|pg_read_file|pg_read_binary_file|pg_ls_dir|pg_stat_file|pg_file_write|pg_file_rename|pg_file_unlink|pg_logdir_ls|pg_ls_logdir|pg_ls_waldir|pg_ls_tmpdir|pg_ls_archive_statusdir|dblink_connect_u|dblink_connect|dblink_exec|dblink_open|dblink_send_query|dblink|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote)\s*\(/i;
 const DANGEROUS_SETTINGS =
   /\bset_config\s*\(\s*'(role|session_authorization|standard_conforming_strings|client_encoding)'/i;
+/** States in which a run of bytes can be skipped at once (see skipRun). */
+const RUN_STATE = new Uint8Array(64);
+for (const state of [S.Comment, S.Ident, S.StdString, S.EscString, S.QuotedIdent, S.DollarQuoted]) RUN_STATE[state] = 1;
 /** Variables psql defines itself: `:NAME` would splice their value into the SQL, unseen by any reader. */
 const PSQL_VARIABLES = new Set(
   'AUTOCOMMIT COMP_KEYWORD_CASE DBNAME ECHO ECHO_HIDDEN ENCODING ERROR FETCH_COUNT HIDE_TABLEAM HIDE_TOAST_COMPRESSION HISTCONTROL HISTFILE HISTSIZE HOST IGNOREEOF LASTOID LAST_ERROR_MESSAGE LAST_ERROR_SQLSTATE ON_ERROR_ROLLBACK ON_ERROR_STOP PORT PROMPT1 PROMPT2 PROMPT3 QUIET ROW_COUNT SERVER_VERSION_NAME SERVER_VERSION_NUM SHELL_ERROR SHELL_EXIT_CODE SHOW_ALL_RESULTS SHOW_CONTEXT SINGLELINE SINGLESTEP SQLSTATE USER VERBOSITY VERSION VERSION_NAME VERSION_NUM WATCH_INTERVAL SERVICE'.split(
@@ -263,6 +266,10 @@ export class DumpReader {
     let i = start;
     while (i < chunk.length) {
       if (this.inCopy) return i;
+      if (RUN_STATE[this.state] === 1) {
+        i = this.skipRun(chunk, i);
+        if (i >= chunk.length) break;
+      }
       const c = chunk[i];
       if (c === NL && this.state !== S.Meta && this.state !== S.QuoteStop && this.state !== S.Backslash) {
         this.newlineInState();
@@ -279,6 +286,34 @@ export class DumpReader {
       if (consumed) i++;
     }
     return i;
+  }
+
+  /**
+   * Inside a string, quoted identifier, dollar quote, comment or word, most bytes change nothing but the token's
+   * text and the line count: skip to the next byte that can change the state (returned; the caller steps it).
+   */
+  private skipRun(chunk: Buffer, start: number): number {
+    const state = this.state;
+    let end: number;
+    if (state === S.Ident) {
+      end = start;
+      while (end < chunk.length && isIdentCont(chunk[end])) end++;
+    } else if (state === S.EscString) {
+      end = start;
+      while (end < chunk.length && chunk[end] !== QUOTE && chunk[end] !== BACKSLASH) end++;
+    } else if (state === S.Comment) {
+      end = start;
+      while (end < chunk.length && chunk[end] !== 0x2a && chunk[end] !== 0x2f) end++;
+    } else {
+      const stop = state === S.StdString ? QUOTE : state === S.QuotedIdent ? DQUOTE : DOLLAR;
+      end = chunk.indexOf(stop, start);
+      if (end === -1) end = chunk.length;
+    }
+    if (state !== S.DollarQuoted && state !== S.Comment) this.addTextRun(chunk, start, end);
+    if (state !== S.Ident) {
+      for (let at = chunk.indexOf(NL, start); at !== -1 && at < end; at = chunk.indexOf(NL, at + 1)) this.countLine();
+    }
+    return end;
   }
 
   /** One byte in the current state; false when the byte must be read again in the new state. */
@@ -466,7 +501,7 @@ export class DumpReader {
       this.state = S.Backslash;
       return true;
     }
-    if (this.statement.empty && !this.output.holding && i >= 0) this.startHold(i);
+    if (!this.output.holding && i >= 0 && this.statement.empty) this.startHold(i);
     this.lineHasContent = true;
     switch (c) {
       case 0x2d:
@@ -541,6 +576,19 @@ export class DumpReader {
     if (this.textLength >= MAX_TOKEN_TEXT || !this.needTokens()) return;
     this.textBuffer[this.textLength++] = c;
     if (c >= 0x80) this.textAscii = false;
+  }
+
+  private addTextRun(chunk: Buffer, start: number, end: number): void {
+    if (this.textLength >= MAX_TOKEN_TEXT || !this.needTokens()) return;
+    const stop = Math.min(end, start + MAX_TOKEN_TEXT - this.textLength);
+    const text = this.textBuffer;
+    let length = this.textLength;
+    for (let at = start; at < stop; at++) {
+      const c = chunk[at];
+      if (c >= 0x80) this.textAscii = false;
+      text[length++] = c; // tokens are short: a loop beats Buffer.copy's call overhead
+    }
+    this.textLength = length;
   }
 
   private clearText(): void {
@@ -894,6 +942,11 @@ export class DumpReader {
       this.state = S.Initial;
       this.token('ident', this.textValue());
     } else if (this.state === S.CommentSlash || this.state === S.CommentStar) this.state = S.Comment;
+    this.countLine();
+  }
+
+  /** psql's line bookkeeping at every newline, whatever the state. */
+  private countLine(): void {
     this.line++;
     this.lineHasContent = false;
     if (this.stdStringsNextLine !== undefined) {

@@ -32,14 +32,16 @@ export class Statement {
     return this.first.length === 0;
   }
 
-  /** The first tokens are kept; past them a streaming INSERT or SELECT needs only its VALUES counted. */
-  get full(): boolean {
-    return this.first.length >= FIRST_TOKENS;
-  }
+  /**
+   * The first tokens are kept; past them, or past an INSERT's VALUES keyword (its table is named by then), a
+   * streaming INSERT or SELECT needs only its VALUES tuples counted: most of an --inserts dump is read that way.
+   */
+  full = false;
 
   add(token: Token, line: number): void {
     if (this.first.length === 0) this.line = line;
     if (this.first.length < FIRST_TOKENS) this.first.push(token);
+    if (this.first.length >= FIRST_TOKENS) this.full = true;
     // Only ALTER ... OWNER TO and GRANT/REVOKE ... TO are read from the end.
     const command = this.first[0].text;
     if (command === 'ALTER' || command === 'GRANT' || command === 'REVOKE') {
@@ -53,7 +55,7 @@ export class Statement {
   countValues(kind: TokenKind, text: string, depth: number): void {
     if (depth !== 0 || this.valuesEnded || this.first[0]?.text !== 'INSERT') return;
     if (!this.afterValues) {
-      if (kind === 'word' && text === 'VALUES') this.afterValues = true;
+      if (kind === 'word' && text === 'VALUES') this.afterValues = this.full = true;
       return;
     }
     if (kind === 'punct' && text === '(') this.valuesTuples++;

@@ -107,6 +107,22 @@ describe('DumpReader: psql lexing', () => {
     expect(summary.tables).toEqual([]);
   });
 
+  it('counts the lines inside multi-line strings, identifiers, dollar quotes and comments', () => {
+    const sql = [
+      "INSERT INTO t VALUES ('one\ntwo\nthree', E'é\\\nx');",
+      'CREATE TABLE "multi\nline" (id int);',
+      '/* a\ncomment */ SELECT $f$\nbody\n$f$;',
+      'SELECT 1;',
+      '\\! id',
+    ].join('\n');
+    expect(sql.split('\n').length).toBe(12);
+    for (const size of [1, 2, 5, 1 << 20]) expect(refusal(sql, size).finding.line).toBe(12);
+    // The first tokens of a statement keep their text (here the table name read from a quoted identifier).
+    expect(
+      rows(read('CREATE TABLE "multi\nline" (id int);\nINSERT INTO "multi\nline" VALUES (1), (2);\n').summary),
+    ).toEqual({ 'public."multi\nline"': 2 });
+  });
+
   it('finds a meta-command after leading blanks, after SQL on the same line, and inside a statement', () => {
     for (const [sql, line] of [
       [' \\! id\n', 1],
