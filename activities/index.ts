@@ -14,6 +14,7 @@ import * as swap from './database-swap';
 import * as copies from './restore-copies';
 import { approvalIdentities, approvalRule } from './approval';
 import { verifyDatabase } from './database-verification';
+import { whileHeartbeating } from './heartbeat-timer';
 import { createContainerClient, type ContainerClient } from './docker';
 import { failure } from './errors';
 import { waitForEndpoints } from './health';
@@ -157,9 +158,8 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     },
     async verifyRestoredDatabase({ service, database, expected, skipServiceChecks }) {
       pg.assertDatabaseName(database);
-      const context = Context.current();
-      return verifyDatabase(postgres, config(service), database, expected, skipServiceChecks, (details) =>
-        context.heartbeat(details),
+      return whileHeartbeating((report) =>
+        verifyDatabase(postgres, config(service), database, expected, skipServiceChecks, report),
       );
     },
 

@@ -56,16 +56,24 @@ export const restore = proxyActivities<DrActivities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
-/** Row counts of every table, service checks and amcheck on the restored database. */
+/**
+ * Row counts of every table, service checks and amcheck on the restored database: long on a large database, so
+ * it heartbeats (after each table and index, and every 5 s) and a lost worker is noticed within a minute.
+ */
 export const verification = proxyActivities<DrActivities>({
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { ...quickRetry, maximumAttempts: 3 },
 });
 
-/** Health polling has its own deadline (timeoutSeconds); the activity timeout only bounds a stuck worker. */
+/**
+ * Health polling has its own deadline (timeoutSeconds); it heartbeats after every round of probes, so a lost
+ * worker is noticed in 30 seconds and the poll goes on elsewhere rather than at the end of the whole timeout.
+ */
 export function healthWithin(timeoutSeconds: number) {
   return proxyActivities<DrActivities>({
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
+    heartbeatTimeout: '30 seconds',
     retry: { ...quickRetry, maximumAttempts: 2 },
   });
 }

@@ -65,7 +65,10 @@ export class ApprovalGate {
 
   /** Whether this restore waits for approval: the input's choice, else the deployment's (config `approval`). */
   async configure(request: ApprovalRequestOptions): Promise<boolean> {
-    if (!this.enforced) return request.requireApproval ?? false;
+    if (!this.enforced) {
+      this.asks = request.requireApproval ?? false;
+      return this.asks;
+    }
     const rule = await quick.approvalRule();
     if (rule.required && request.requireApproval === false && !request.dryRun) {
       throw invalidInput(
@@ -77,6 +80,18 @@ export class ApprovalGate {
     this.approvalsNeeded = rule.distinctApprovers && twoPeople ? 2 : 1;
     this.asks = request.requireApproval ?? rule.required;
     return this.asks;
+  }
+
+  /** The approval step in the plan's words: how many people, and whether the starter may be one of them. */
+  describe(): string | undefined {
+    if (!this.asks) return undefined;
+    const who =
+      this.approvalsNeeded === 2
+        ? 'two approvals by two different people, neither of them the starter'
+        : this.distinctApprovers
+          ? 'one approval by someone other than the starter'
+          : 'one approval';
+    return `wait for ${who}, for all services (approve Update or signal)`;
   }
 
   async wait(timeoutSeconds: number): Promise<ApprovalRecord> {

@@ -139,6 +139,9 @@ describe('approval decisions', () => {
     expect(other.status).toBe('approved');
     const result = await handle.result();
     expect(result.outcome).toBe('restored');
+    expect(result.plan).toContain(
+      'wait for one approval by someone other than the starter, for all services (approve Update or signal)',
+    );
     expect(result.approval).toMatchObject({
       required: true,
       decision: 'approved',
@@ -191,6 +194,9 @@ describe('approval decisions', () => {
     const result = await handle.result();
     expect(result.outcome).toBe('restored');
     expect(result.approval).toMatchObject({ startedBy: 'alice@ops', approvalsNeeded: 2 });
+    expect(result.plan).toContain(
+      'wait for two approvals by two different people, neither of them the starter, for all services (approve Update or signal)',
+    );
     expect(result.approval.approvals?.map((a) => a.identity)).toEqual(['bob@ops', 'dave@ops']);
   });
 

@@ -99,7 +99,7 @@ export class RestoreEngine {
       this.progress.setStep('planning', this.services);
       this.plans = await Promise.all(this.request.targets.map((t) => planService(t, this.stamp, this.progress)));
       for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
-      this.planSteps = describePlan(this.plans, this.request.mode, this.requireApproval);
+      this.planSteps = describePlan(this.plans, this.request.mode, this.gate.describe());
       this.progress.setPlan(this.planSteps);
       upsertSearchAttributes([{ key: OparetaBackup, value: this.plans.map((p) => p.chosen.backup.file).join(',') }]);
       if (this.request.dryRun) return await this.finish('dry-run', 'dry run: the plan only, nothing was changed');

@@ -37,7 +37,7 @@ export function recordPlan(report: ServiceRestoreReport, plan: ServicePlan): voi
 }
 
 /** The steps the restore will take, in words an SRE reads in the UI before approving. */
-export function describePlan(plans: ServicePlan[], mode: RestoreMode, requireApproval: boolean): string[] {
+export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalStep?: string): string[] {
   const prepare: string[] = [];
   const swap: string[] = [];
   for (const plan of plans) {
@@ -66,7 +66,7 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, requireApp
         `rename ${side} to ${live}, start the apps, wait for health, review their logs; swap back on failure`,
     );
   }
-  const approval = requireApproval ? ['wait for one approval of all services (approve/reject signal)'] : [];
+  const approval = approvalStep ? [approvalStep] : [];
   return [...prepare, ...approval, ...swap];
 }
 
