@@ -15,7 +15,11 @@ export async function stopAppContainers(containers: ContainerClient, config: Ser
   return Promise.all(names.map((name) => containers.state(name)));
 }
 
-/** Starts the apps and waits until each runs and, where it has a healthcheck, is healthy. */
+/**
+ * Starts the apps and waits until each runs and, where it has a healthcheck, has a verdict. An app that runs
+ * but is unhealthy is returned as such, not thrown: after a swap that is the health check's to judge (and swap
+ * back within its timeout), where a failed, retried start would hold the swap for minutes.
+ */
 export async function startAppContainers(
   containers: ContainerClient,
   config: ServiceConfig,
@@ -24,7 +28,9 @@ export async function startAppContainers(
   const names = await appContainerNames(containers, config);
   for (const name of names) await containers.start(name);
   const heartbeat = (state: ContainerState) => Context.current().heartbeat(state);
-  return Promise.all(names.map((name) => containers.waitUntilReady(name, readyTimeoutMs, heartbeat)));
+  return Promise.all(
+    names.map((name) => containers.waitUntilReady(name, readyTimeoutMs, heartbeat, { untilVerdict: true })),
+  );
 }
 
 /** What `docker compose ps` shows for the service: its database container, then its apps. */

@@ -28,8 +28,8 @@ export async function stopContainer(name: string): Promise<void> {
   await docker().getContainer(name).stop({ t: 5 }).catch(ignoreNotModified);
 }
 
-/** Whatever a run did to a service's containers, undone: unpaused, running, database healthy, apps answering. */
-export async function repairService(service: ServiceConfig): Promise<void> {
+/** Whatever a run did to a service's containers, undone: unpaused, running, database healthy. */
+export async function repairContainers(service: ServiceConfig): Promise<void> {
   for (const name of [service.databaseContainer, ...service.appContainers]) {
     assertChaos(name);
     const info = await inspectOrUndefined(name);
@@ -38,5 +38,10 @@ export async function repairService(service: ServiceConfig): Promise<void> {
     else if (!info.State.Running) await startContainer(name);
   }
   await waitHealthy(service.databaseContainer, 120_000);
+}
+
+/** The containers repaired and the apps answering 200. */
+export async function repairService(service: ServiceConfig): Promise<void> {
+  await repairContainers(service);
   await Promise.all(service.healthUrls.map((url) => waitForHealthUrl(url, 90_000)));
 }

@@ -64,6 +64,15 @@ export async function renameDatabaseForce(config: ServiceConfig, from: string, t
   });
 }
 
+/** Undoes the apps-unhealthy fault wherever it landed: every database of the service accepts connections again. */
+export async function allowConnections(config: ServiceConfig): Promise<void> {
+  for (const name of await databasesOf(config)) {
+    await withDatabase(config, 'postgres', (client) =>
+      client.query(`ALTER DATABASE ${quoteIdentifier(name)} WITH ALLOW_CONNECTIONS true`),
+    );
+  }
+}
+
 /** Roles the restore confinement creates (activities/restore-confinement.ts), which should not outlive it. */
 export async function restoreRoles(config: ServiceConfig): Promise<string[]> {
   return withDatabase(config, 'postgres', async (client) => {

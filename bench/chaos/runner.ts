@@ -2,8 +2,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { addActivity } from '../../sandbox';
 import type { FullSystemRestoreResult, RestoreDatabaseResult } from '../../shared/workflow-types';
 import type { ChaosGeneration } from './backups';
-import { repairService } from './containers';
-import { databasesOf, dropDatabaseForce, renameDatabaseForce, restoreRoles } from './db';
+import { repairContainers, repairService } from './containers';
+import { allowConnections, databasesOf, dropDatabaseForce, renameDatabaseForce, restoreRoles } from './db';
 import { fingerprintDatabase, type Fingerprint } from './fingerprint';
 import { classifyDatabases, serviceState, type ServiceState } from './invariants';
 import type { Scenario } from './scenarios';
@@ -187,7 +187,8 @@ async function recover(stack: ChaosStack, services: string[], log: (line: string
   await stack.worker.ensureRunning();
   for (const service of services) {
     const config = stack.topology.services[service];
-    await repairService(config);
+    await repairContainers(config);
+    await allowConnections(config);
     const names = await databasesOf(config);
     const { leftovers, kept } = classifyDatabases(config, names);
     if (!names.includes(config.database)) {

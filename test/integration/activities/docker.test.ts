@@ -20,6 +20,7 @@ import {
 const containers = createContainerClient(docker);
 let pg: PostgresContainer;
 let healthyApp: string;
+let unhealthyApp: string;
 let plainApp: string;
 let composeApp: string;
 const composeService = `${CONTAINER_PREFIX}svc-${process.pid}`;
@@ -30,7 +31,7 @@ const startedAt = new Date(Date.now() - 1000);
 beforeAll(async () => {
   await ensureImage();
   backups = await tempDirectory('docker');
-  [pg, healthyApp, plainApp, composeApp] = await Promise.all([
+  [pg, healthyApp, plainApp, composeApp, unhealthyApp] = await Promise.all([
     startPostgres('dockerdb'),
     startApp('healthy', {
       healthcheck: true,
@@ -38,6 +39,7 @@ beforeAll(async () => {
     }),
     startApp('plain', { logLines: ['FATAL: terminating connection due to administrator command', 'ok'] }),
     startApp('compose', { composeService }),
+    startApp('unhealthy', { healthcheck: 'failing' }),
   ]);
   activities = createActivities({
     topology: testTopology({
@@ -50,7 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await removeContainers([pg?.name, healthyApp, plainApp, composeApp].filter(Boolean));
+  await removeContainers([pg?.name, healthyApp, plainApp, composeApp, unhealthyApp].filter(Boolean));
   await backups?.remove();
 });
 
@@ -64,6 +66,12 @@ describe('ContainerClient', () => {
     const ready = await containers.waitUntilReady(healthyApp, 30_000);
     expect(ready).toMatchObject({ name: healthyApp, state: 'running', health: 'healthy' });
     expect(ready.status).toMatch(/^Up .*\(healthy\)$/);
+  });
+
+  it('returns an unhealthy verdict with untilVerdict, and throws at the timeout without it', async () => {
+    const verdict = await containers.waitUntilReady(unhealthyApp, 60_000, undefined, { untilVerdict: true });
+    expect(verdict).toMatchObject({ name: unhealthyApp, state: 'running', health: 'unhealthy' });
+    await expect(containers.waitUntilReady(unhealthyApp, 2_000)).rejects.toThrow(/not ready after 2 s/);
   });
 
   it('resolves a compose service label to its containers and reports a missing one', async () => {

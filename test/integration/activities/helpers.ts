@@ -89,7 +89,8 @@ export async function query<T extends object = Record<string, unknown>>(
 }
 
 export interface AppContainerOptions {
-  healthcheck?: boolean;
+  /** true: a healthcheck that passes; 'failing': one that always fails (the container turns unhealthy). */
+  healthcheck?: boolean | 'failing';
   composeService?: string;
   /** Lines the container prints at start, as its log. */
   logLines?: string[];
@@ -105,7 +106,13 @@ export async function startApp(label: string, options: AppContainerOptions = {})
     Cmd: [],
     Labels: options.composeService ? { 'com.docker.compose.service': options.composeService } : {},
     Healthcheck: options.healthcheck
-      ? { Test: ['CMD', 'true'], Interval: 500_000_000, Timeout: 2_000_000_000, Retries: 3, StartPeriod: 0 }
+      ? {
+          Test: ['CMD', options.healthcheck === 'failing' ? 'false' : 'true'],
+          Interval: 500_000_000,
+          Timeout: 2_000_000_000,
+          Retries: 3,
+          StartPeriod: 0,
+        }
       : undefined,
     HostConfig: { Init: true },
   });
