@@ -110,6 +110,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   opareta_setup
   say 'ready'
-else
+elif [ -z "${OPARETA_SETUP_FUNCTIONS_ONLY:-}" ]; then
+  # Sourced: everything, unless the caller only wants the functions (npm run test:unit, test:workflows).
   opareta_setup
 fi
