@@ -27,8 +27,14 @@ export default tseslint.config(
               message: 'workflows must not import side-effecting modules',
             },
             {
-              group: ['../activities/*', '../activities'],
+              // Any depth: `../activities`, `../../activities/restore`, ...
+              regex: '(^|/)activities(/|$)',
               message: 'workflows import activity types only: use `import type`',
+              allowTypeImports: true,
+            },
+            {
+              regex: '(^|/)shared/node(/|$)',
+              message: 'shared/node is Node-only (files, environment): workflows import its types only (`import type`)',
               allowTypeImports: true,
             },
           ],

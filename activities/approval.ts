@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ApprovalRequestRef, ApprovalRule, RequestIdentities } from '../shared/activity-contract';
-import type { Topology } from '../shared/topology';
+import type { Topology } from '../shared/node/topology';
 
 export function approvalRule(topology: Topology): ApprovalRule {
   return { required: topology.approval.required, distinctApprovers: topology.approval.distinctApprovers };

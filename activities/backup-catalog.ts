@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import type { BackupCatalog, BackupInfo, BackupSelector } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import { assertPlainFileName, resolveBackupPath } from './backup-paths';
 import { failure } from './errors';
 

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ContainerState } from '../shared/activity-contract';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import type { ContainerClient } from './docker';
 
 /** App containers by name or compose service label, in config order. */

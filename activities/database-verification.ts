@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Client } from 'pg';
 import type { CheckResult, TableCount, VerificationReport } from '../shared/activity-contract';
-import type { ServiceConfig, VerificationCheck } from '../shared/topology';
+import type { ServiceConfig, VerificationCheck } from '../shared/node/topology';
 import { errorMessage } from './errors';
 import { redactQuotedValues } from './psql-errors';
 import { quoteIdentifier, tableCounts, type PostgresAccess } from './postgres';

@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from 'pg';
 import type { DatabaseSnapshot, TableCount } from '../shared/activity-contract';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import {
   blockSize,
   countRows,

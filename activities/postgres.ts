@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Client } from 'pg';
 import type { TableCount } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import { errorMessage, failure } from './errors';
 
 /** The database every server has, used for CREATE/DROP/RENAME DATABASE and cluster-wide statements. */

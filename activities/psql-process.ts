@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { PassThrough, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import type { ContainerClient } from './docker';
 import type { RestoreRole } from './restore-confinement';
 

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from 'pg';
 import type { RestoreCopy } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import type { ContainerClient } from './docker';
 import { failure } from './errors';
 

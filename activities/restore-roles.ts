@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { Client } from 'pg';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import { MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
 
 /**

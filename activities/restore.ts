@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { RestoreResult } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 import {
   assertCompleteDump,
   byteCounter,

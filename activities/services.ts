@@ -1,6 +1,6 @@
 import type { ServiceDescription } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
-import { getService, serviceNames, type ServiceConfig, type Topology } from '../shared/topology';
+import { getService, serviceNames, type ServiceConfig, type Topology } from '../shared/node/topology';
 import { failure } from './errors';
 
 /** The service's config, or a non-retryable UnknownService naming the known ones. */

@@ -2,7 +2,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { backupService, generateData, sandboxDown, sandboxUp, type BackupResult } from '../sandbox';
-import type { Topology } from '../shared/topology';
+import type { Topology } from '../shared/node/topology';
 import type { FullSystemRestoreResult } from '../shared/workflow-types';
 import type { fullSystemRestore } from '../workflows/full-system-restore';
 import {

@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { RestoreResult } from '../shared/activity-contract';
-import { loadTopology } from '../shared/topology';
+import { loadTopology } from '../shared/node/topology';
 import { peakRssMb } from './peak-rss';
 
 /**

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { scanBackupFile } from '../activities/backup-integrity';
 import type { TableCount } from '../shared/activity-contract';
-import { settings } from '../shared/settings';
+import { settings } from '../shared/node/settings';
 import { peakRssMb } from './peak-rss';
 import {
   dumpToFile,

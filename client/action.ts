@@ -1,5 +1,5 @@
 import { ServiceError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ConfigError } from '../shared/topology';
+import { ConfigError } from '../shared/node/topology';
 import { CliError, ExitCode } from './output';
 
 /**

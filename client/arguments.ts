@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { settings } from '../shared/settings';
-import { getService, loadTopology } from '../shared/topology';
+import { settings } from '../shared/node/settings';
+import { getService, loadTopology } from '../shared/node/topology';
 import { CliError, ExitCode } from './output';
 
 /** A number of seconds such as "2" or "0.5": anything else, zero or negative is bad input (exit 2). */

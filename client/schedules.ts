@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { settings } from '../shared/settings';
+import { settings } from '../shared/node/settings';
 import { NIGHTLY_DRILL_SCHEDULE_ID } from '../shared/workflow-types';
 
 export { NIGHTLY_DRILL_SCHEDULE_ID };

@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { settings } from '../shared/settings';
-import { temporalConnectConfig } from '../shared/temporal-connection';
+import { settings } from '../shared/node/settings';
+import { temporalConnectConfig } from '../shared/node/temporal-connection';
 
 /** Opens a client by the envconfig conventions; the caller closes it with `client.connection.close()`. */
 export async function connectClient(): Promise<Client> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { getService, type ServiceConfig, type Topology } from '../shared/topology';
+import { getService, type ServiceConfig, type Topology } from '../shared/node/topology';
 import { addActivity } from './data';
 import { execStreaming } from './docker-client';
 import { loadSandboxTopology } from './topology';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { getService, type ServiceConfig, type Topology } from '../shared/topology';
+import { getService, type ServiceConfig, type Topology } from '../shared/node/topology';
 import { execOrThrow } from './docker-client';
 import { generators, type ServiceGenerator } from './generators';
 import { loadSandboxTopology } from './topology';

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { settings } from '../shared/settings';
+import { settings } from '../shared/node/settings';
 
 /** Debian bookworm ships PostgreSQL 15 (with contrib/amcheck); its pg_dump writes \restrict lines. */
 const SUITE = 'bookworm';

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { settings } from '../shared/settings';
+import { settings } from '../shared/node/settings';
 
 /**
  * Runs `task` while holding a lock directory under .data/sandbox/locks, so two processes (npm start and

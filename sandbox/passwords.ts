@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ServiceConfig } from '../shared/topology';
+import type { ServiceConfig } from '../shared/node/topology';
 
 /**
  * The sandbox database password of a service: the worker's environment variable when set (so the

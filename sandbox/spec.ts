@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { projectRoot } from '../shared/settings';
-import type { ServiceConfig, Topology } from '../shared/topology';
+import { projectRoot } from '../shared/node/settings';
+import type { ServiceConfig, Topology } from '../shared/node/topology';
 import { sandboxImages } from './images';
 
 /** Labels that make the sandbox containers look like the runbook's compose services. */

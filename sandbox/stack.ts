@@ -8,7 +8,7 @@ import { ensureSandboxImages } from './images';
 import { ensureSandboxPassword } from './passwords';
 import { appSpecs, databaseSpec, networkName, volumeName } from './spec';
 import { loadSandboxTopology } from './topology';
-import type { Topology } from '../shared/topology';
+import type { Topology } from '../shared/node/topology';
 
 export interface SandboxUpOptions {
   topology?: Topology;

@@ -1,5 +1,5 @@
-import { settings } from '../shared/settings';
-import { loadTopology, type Topology } from '../shared/topology';
+import { settings } from '../shared/node/settings';
+import { loadTopology, type Topology } from '../shared/node/topology';
 
 /** The sandbox topology: the configured file (config/sandbox.json by default), which must be a sandbox. */
 export function loadSandboxTopology(configFile = settings.configFile): Topology {

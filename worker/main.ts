@@ -1,8 +1,8 @@
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { settings } from '../shared/settings';
-import { describeTemporalTarget, temporalConnectConfig } from '../shared/temporal-connection';
-import { ConfigError, loadTopology } from '../shared/topology';
+import { settings } from '../shared/node/settings';
+import { describeTemporalTarget, temporalConnectConfig } from '../shared/node/temporal-connection';
+import { ConfigError, loadTopology } from '../shared/node/topology';
 import { installLastResortHandlers } from './last-resort';
 import { activityMetricsInterceptor } from './metrics/activity-metrics';
 import { ensureSearchAttributes } from './search-attributes';
@@ -13,7 +13,7 @@ installLastResortHandlers((level, message, meta) =>
 );
 
 async function main(): Promise<void> {
-  // A bad config stops the worker before it polls, with the field named (shared/topology.ts).
+  // A bad config stops the worker before it polls, with the field named (shared/node/topology.ts).
   const topology = loadTopology(settings.configFile);
   installRuntime(settings.metricsPort);
 

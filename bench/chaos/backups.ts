@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { backupFileName, backupService, generateData } from '../../sandbox';
-import type { Topology } from '../../shared/topology';
+import type { Topology } from '../../shared/node/topology';
 import { dropDatabaseForce, withDatabase } from './db';
 import { fingerprintDatabase, type Fingerprint } from './fingerprint';
 

@@ -1,7 +1,7 @@
 import { docker } from '../../sandbox/docker-client';
 import { inspectOrUndefined, waitHealthy } from '../../sandbox/containers';
 import { waitForHealthUrl } from '../../sandbox';
-import type { ServiceConfig } from '../../shared/topology';
+import type { ServiceConfig } from '../../shared/node/topology';
 
 /** Docker faults and their repair, on the chaos containers only (the names come from the chaos topology). */
 function assertChaos(name: string): void {

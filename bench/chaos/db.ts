@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { quoteIdentifier } from '../../activities/postgres';
-import { readDatabasePassword } from '../../shared/secrets';
-import type { ServiceConfig } from '../../shared/topology';
+import { readDatabasePassword } from '../../shared/node/secrets';
+import type { ServiceConfig } from '../../shared/node/topology';
 
 /**
  * The suite's own connections to the chaos databases, made to survive the faults it injects: an 'error'

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import type { ServiceConfig } from '../../shared/topology';
+import type { ServiceConfig } from '../../shared/node/topology';
 import { withDatabase } from './db';
 
 /**

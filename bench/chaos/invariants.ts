@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../../shared/topology';
+import type { ServiceConfig } from '../../shared/node/topology';
 import { waitForHealthUrl } from '../../sandbox';
 import { databasesOf, restoreRoles } from './db';
 import { fingerprintDatabase, missingRows, sameFingerprint, type Fingerprint } from './fingerprint';

@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ServiceConfig } from '../../shared/topology';
+import type { ServiceConfig } from '../../shared/node/topology';
 import { quoteIdentifier } from '../../activities/postgres';
 import { killContainer, startContainer } from './containers';
 import { databasesOf, withDatabase } from './db';

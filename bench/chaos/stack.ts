@@ -1,7 +1,7 @@
 import { rm, rmdir } from 'node:fs/promises';
 import { Client, Connection } from '@temporalio/client';
 import { sandboxDown, sandboxUp } from '../../sandbox';
-import type { Topology } from '../../shared/topology';
+import type { Topology } from '../../shared/node/topology';
 import { freePort } from '../downtime/temporal';
 import { ChaosTemporalServer, chaosTemporalAddress } from './temporal-server';
 import { chaosDataDir, chaosSecretsDir, writeChaosTopology, type ChaosTopologyFile } from './topology';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { projectRoot } from '../../shared/settings';
+import { projectRoot } from '../../shared/node/settings';
 import { OPARETA_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { chaosDataDir } from './topology';
 

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot, settings } from '../../shared/settings';
-import { loadTopology, type ServiceConfig, type Topology } from '../../shared/topology';
+import { projectRoot, settings } from '../../shared/node/settings';
+import { loadTopology, type ServiceConfig, type Topology } from '../../shared/node/topology';
 
 /**
  * The chaos suite's own copy of the sandbox: the services and checks of config/sandbox.json, with other

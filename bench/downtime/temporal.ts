@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { google, temporal as proto } from '@temporalio/proto';
-import { temporalConnectConfig } from '../../shared/temporal-connection';
+import { temporalConnectConfig } from '../../shared/node/temporal-connection';
 import { OPARETA_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 
 /**

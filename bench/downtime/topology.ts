@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot, settings } from '../../shared/settings';
-import { loadTopology, type ServiceConfig, type Topology } from '../../shared/topology';
+import { projectRoot, settings } from '../../shared/node/settings';
+import { loadTopology, type ServiceConfig, type Topology } from '../../shared/node/topology';
 
 /**
  * The benchmark's own stack, derived from config/sandbox.json so it restores the same services with the same

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listBackupCatalog } from '../../activities/backup-catalog';
-import { settings } from '../../shared/settings';
-import { getService, loadTopology, serviceNames } from '../../shared/topology';
+import { settings } from '../../shared/node/settings';
+import { getService, loadTopology, serviceNames } from '../../shared/node/topology';
 import { action } from '../action';
 import { emit, formatBytes, table, type OutputOptions } from '../output';
 

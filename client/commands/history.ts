@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { settings } from '../../shared/settings';
-import { loadTopology } from '../../shared/topology';
+import { settings } from '../../shared/node/settings';
+import { loadTopology } from '../../shared/node/topology';
 import { action } from '../action';
 import { parsePositiveInteger } from '../arguments';
 import { CliError, emit, ExitCode, table, type OutputOptions } from '../output';

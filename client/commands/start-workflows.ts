@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { settings } from '../../shared/settings';
+import { settings } from '../../shared/node/settings';
 import {
   fullSystemRestoreInputSchema,
   restoreDatabaseInputSchema,

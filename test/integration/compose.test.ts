@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../shared/settings';
+import { projectRoot } from '../../shared/node/settings';
 
 const composeFile = path.join(projectRoot, 'temporal-compose.yml');
 

@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { google } from '@temporalio/proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { temporalConnectConfig } from '../../shared/temporal-connection';
+import { temporalConnectConfig } from '../../shared/node/temporal-connection';
 import { ensureSearchAttributes, type SearchAttributeAdmin } from '../../worker/search-attributes';
 import { OPARETA_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { startWorkerProcess } from '../support/worker-process';

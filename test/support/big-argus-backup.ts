@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { backupFileName, backupService, execOrThrow, generateData } from '../../sandbox';
-import { settings } from '../../shared/settings';
-import { loadTopology } from '../../shared/topology';
+import { settings } from '../../shared/node/settings';
+import { loadTopology } from '../../shared/node/topology';
 
 /** Argus data at this scale makes a plain dump of about 200 MB: a restore of 20 s or more here. */
 const SCALE = 50;

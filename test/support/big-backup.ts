@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { backupFileName, backupService, execOrThrow, generateData } from '../../sandbox';
-import { settings } from '../../shared/settings';
-import { loadTopology } from '../../shared/topology';
+import { settings } from '../../shared/node/settings';
+import { loadTopology } from '../../shared/node/topology';
 
 /** Hermes data at this scale makes a plain dump of about 115 MB: a restore of several seconds here. */
 const SCALE = 40;

@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll } from 'vitest';
-import { temporalConnectConfig } from '../../shared/temporal-connection';
+import { temporalConnectConfig } from '../../shared/node/temporal-connection';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 /**

@@ -9,9 +9,9 @@ import {
   terminateBackends,
 } from '../../activities/postgres';
 import type { BackupInfo, TableCount } from '../../shared/activity-contract';
-import { readDatabasePassword } from '../../shared/secrets';
-import { settings } from '../../shared/settings';
-import { getService, loadTopology, type ServiceConfig } from '../../shared/topology';
+import { readDatabasePassword } from '../../shared/node/secrets';
+import { settings } from '../../shared/node/settings';
+import { getService, loadTopology, type ServiceConfig } from '../../shared/node/topology';
 
 /** Read-only views of the sandbox for end-to-end assertions, through the same pg helpers as the activities. */
 const postgres = createPostgresAccess(readDatabasePassword);

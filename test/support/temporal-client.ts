@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll } from 'vitest';
-import { temporalConnectConfig } from '../../shared/temporal-connection';
+import { temporalConnectConfig } from '../../shared/node/temporal-connection';
 
 /** One client per test file, closed after it. */
 export function useTemporalClient(): () => Promise<Client> {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../shared/settings';
+import { projectRoot } from '../../shared/node/settings';
 
 /** scripts/supervise-worker.sh, the loop behind `npm start`, around fake workers. */
 const script = path.join(projectRoot, 'scripts', 'supervise-worker.sh');

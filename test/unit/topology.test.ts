@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../shared/settings';
-import { loadTopology, parseTopology } from '../../shared/topology';
+import { projectRoot } from '../../shared/node/settings';
+import { loadTopology, parseTopology } from '../../shared/node/topology';
 
 const sandboxFile = path.join(projectRoot, 'config', 'sandbox.json');
 const productionFile = path.join(projectRoot, 'config', 'production.json');

@@ -12,7 +12,7 @@ import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
 import { demuxDockerStream } from '../../../sandbox/docker-frames';
 import { ensureSandboxImages } from '../../../sandbox/images';
-import { parseTopology, type Topology } from '../../../shared/topology';
+import { parseTopology, type Topology } from '../../../shared/node/topology';
 
 /** Every container these tests make starts with this prefix and is removed afterwards. */
 export const CONTAINER_PREFIX = 'opareta-acttest-';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDatabase } from '../../../activities/database-verification';
 import { createPostgresAccess, type PostgresAccess } from '../../../activities/postgres';
 import type { TableCount } from '../../../shared/activity-contract';
-import type { ServiceConfig } from '../../../shared/topology';
+import type { ServiceConfig } from '../../../shared/node/topology';
 import {
   ensureImage,
   PASSWORD,

@@ -9,7 +9,7 @@ import {
   selectFromCatalog,
 } from '../../../activities/backup-catalog';
 import { resolveBackupPath } from '../../../activities/backup-paths';
-import { serviceSchema, type ServiceConfig } from '../../../shared/topology';
+import { serviceSchema, type ServiceConfig } from '../../../shared/node/topology';
 
 let root: string;
 let directory: string;

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresAccess } from '../../../activities/postgres';
-import type { ServiceConfig } from '../../../shared/topology';
+import type { ServiceConfig } from '../../../shared/node/topology';
 
 /**
  * withClient when the server goes away between two queries, against the smallest server that speaks enough of

@@ -8,8 +8,8 @@ import {
 } from '../../../client/arguments';
 import { CliError, ExitCode } from '../../../client/output';
 import { cliIdentity } from '../../../client/temporal';
-import { projectRoot } from '../../../shared/settings';
-import { ConfigError } from '../../../shared/topology';
+import { projectRoot } from '../../../shared/node/settings';
+import { ConfigError } from '../../../shared/node/topology';
 import { restoreDatabaseInputSchema } from '../../../shared/workflow-types';
 
 function usageError(fn: () => unknown): CliError {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../../../shared/settings';
+import { projectRoot } from '../../../shared/node/settings';
 
 /** Runs test/support/last-resort-child.ts in its own process: what it prints and how it ends. */
 function runChild(mode: string): { status: number | null; lines: Record<string, unknown>[]; stdout: string } {

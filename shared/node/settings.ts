@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /** Every default and every environment variable the project reads, in one place. */
-export const projectRoot = path.resolve(__dirname, '..');
+export const projectRoot = path.resolve(__dirname, '../..');
 
 export const settings = {
   taskQueue: process.env.OPARETA_TASK_QUEUE ?? 'opareta-dr',
