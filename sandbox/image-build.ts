@@ -8,7 +8,6 @@ import { settings } from '../shared/node/settings';
 /** Debian bookworm ships PostgreSQL 15 (with contrib/amcheck); its pg_dump writes \restrict lines. */
 const SUITE = 'bookworm';
 const PACKAGES = ['postgresql-15', 'nodejs', 'ca-certificates'];
-const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 
 const buildDir = () => path.join(settings.dataDir, 'sandbox', 'image-build');
 const entrypointSource = path.join(__dirname, 'image', 'docker-entrypoint.sh');
@@ -97,18 +96,28 @@ async function importRootfs(root: string, tag: string): Promise<void> {
   }
 }
 
-/** The Debian mirror apt already uses here (the machine may reach no other), else deb.debian.org. */
-export function debianMirror(): string {
+/**
+ * The Debian mirror apt already uses here: the machine may reach no other, so no public host is guessed.
+ * OPARETA_DEBIAN_MIRROR overrides it.
+ */
+export function debianMirror(files = aptSourceFiles()): string {
   if (process.env.OPARETA_DEBIAN_MIRROR) return process.env.OPARETA_DEBIAN_MIRROR;
-  const files = ['/etc/apt/sources.list'];
-  const dir = '/etc/apt/sources.list.d';
-  if (existsSync(dir)) files.push(...readdirSync(dir).map((f) => path.join(dir, f)));
   for (const file of files.filter((f) => f.endsWith('.list') || f.endsWith('.sources'))) {
     if (!existsSync(file)) continue;
     const found = findMirror(readFileSync(file, 'utf8'));
     if (found) return found;
   }
-  return DEFAULT_MIRROR;
+  throw new Error(
+    `no Debian ${SUITE} mirror in ${files.join(', ')} to build the sandbox images from: ` +
+      'set OPARETA_DEBIAN_MIRROR to a mirror this machine can reach (e.g. http://deb.debian.org/debian)',
+  );
+}
+
+function aptSourceFiles(): string[] {
+  const files = ['/etc/apt/sources.list'];
+  const dir = '/etc/apt/sources.list.d';
+  if (existsSync(dir)) files.push(...readdirSync(dir).map((f) => path.join(dir, f)));
+  return files;
 }
 
 /** Finds a URI serving the plain suite (not -security/-updates) in one-line or deb822 apt sources. */

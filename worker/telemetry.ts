@@ -3,7 +3,7 @@ import type { LogLevel, LogMetadata } from '@temporalio/worker';
 
 /**
  * Installs the SDK runtime once: structured JSON logs on stdout (one object a line, for log shippers)
- * and the Prometheus endpoint that carries the SDK's metrics and ours (worker/metrics.ts).
+ * and the Prometheus endpoint that carries the SDK's metrics and ours (worker/metrics/).
  */
 export function installRuntime(metricsPort: number): void {
   const logger = new DefaultLogger('INFO', ({ level, message, meta, timestampNanos }) => {

@@ -7,8 +7,9 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { RESTORE_PROGRESS_SIGNAL, type RestoreProgressUpdate } from '../shared/activity-contract';
 import type { ApprovalDecision, ApprovalState, SwapPreview, WorkflowProgress } from '../shared/workflow-types';
 
-/** The current step, the plan and per-service progress. Byte progress inside a running restore is in the
- * pending activity's heartbeat details (`handle.describe()`), which a workflow cannot see. */
+/** The current step, the plan and per-service progress: bytes, percent and ETA as of the restore's last milestone
+ * signal (see restoreProgressSignal); live bytes between milestones are in the pending activity's heartbeat
+ * details (`handle.describe()`), which the CLI merges in. */
 export const progressQuery = defineQuery<WorkflowProgress>('progress');
 /** What the swap would change: live row counts against the backup's, per service. */
 export const swapPreviewQuery = defineQuery<SwapPreview>('swapPreview');
