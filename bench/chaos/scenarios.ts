@@ -175,7 +175,7 @@ export const SCENARIOS: Scenario[] = [
       return restored === 1 ? undefined : `expected exactly one of the two to restore, got ${outcomes.join(', ')}`;
     },
   },
-  // Last: on this code a lost verification attempt is noticed only at its 30-minute timeout (no heartbeat).
+  // A lost verification attempt is noticed by its 1-minute heartbeat timeout (verification heartbeats every 5 s).
   {
     name: 'worker-kill-verification',
     fullSystem: false,
