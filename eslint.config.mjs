@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'bin/**', 'sandbox/app/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'dist/**', 'bin/**', 'sandbox/app/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from '../shared/node/settings';
 import { getService, type ServiceConfig, type Topology } from '../shared/node/topology';
 import { execOrThrow } from './docker-client';
 import { generators, type ServiceGenerator } from './generators';
@@ -52,7 +53,7 @@ function resolve(service: string, options: DataOptions): { config: ServiceConfig
 }
 
 function schemaSql(generator: ServiceGenerator): string {
-  return readFileSync(path.join(__dirname, 'sql', generator.schemaFile), 'utf8');
+  return readFileSync(path.join(projectRoot, 'sandbox', 'sql', generator.schemaFile), 'utf8');
 }
 
 /** psql inside the database container over the Unix socket (local trust): SQL on stdin, one transaction. */

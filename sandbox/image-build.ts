@@ -3,14 +3,14 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { settings } from '../shared/node/settings';
+import { projectRoot, settings } from '../shared/node/settings';
 
 /** Debian bookworm ships PostgreSQL 15 (with contrib/amcheck); its pg_dump writes \restrict lines. */
 const SUITE = 'bookworm';
 const PACKAGES = ['postgresql-15', 'nodejs', 'ca-certificates'];
 
 const buildDir = () => path.join(settings.dataDir, 'sandbox', 'image-build');
-const entrypointSource = path.join(__dirname, 'image', 'docker-entrypoint.sh');
+const entrypointSource = path.join(projectRoot, 'sandbox', 'image', 'docker-entrypoint.sh');
 
 /** The image's settings, as `docker import --change` instructions (what the official postgres image sets). */
 const IMAGE_CHANGES = [

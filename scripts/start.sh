@@ -9,17 +9,22 @@ source scripts/setup.sh
 source scripts/temporal-dev.sh
 source scripts/sandbox-config.sh
 
+# The worker and the CLI run as plain JavaScript with the workflow code bundled once (dist/); incremental, so
+# a start after no change costs a few seconds.
+echo 'start: building (npm run build)'
+bash scripts/build.sh
+
 trap stop_temporal_dev EXIT
 start_temporal_dev
 
 if uses_sandbox_config; then
-  node_modules/.bin/tsx sandbox/cli.ts up
+  node dist/client/main.js sandbox up
 else
   echo "start: ${OPARETA_CONFIG} describes real hosts; no sandbox started"
 fi
 
 # The nightly restore drill: created once, brought up to date on every start (idempotent).
-node_modules/.bin/tsx client/main.ts schedule create
+node dist/client/main.js schedule create
 
 ui_url="${TEMPORAL_UI_URL:-http://localhost:8233}"
 cat <<INFO
@@ -30,6 +35,5 @@ cat <<INFO
 
 INFO
 
-# Not exec: the EXIT trap must still stop the dev server after the worker has gone. node with tsx's loader,
-# not the tsx CLI: one process, so a signal to it reaches the worker itself.
-bash scripts/supervise-worker.sh "$(command -v node)" --import tsx worker/main.ts
+# Not exec: the EXIT trap must still stop the dev server after the worker has gone.
+bash scripts/supervise-worker.sh "$(command -v node)" dist/worker/main.js

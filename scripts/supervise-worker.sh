@@ -4,7 +4,7 @@
 # logged. SIGINT or SIGTERM (Ctrl-C) stops the worker gracefully (one SIGTERM; a second Ctrl-C kills it at
 # once) and then this script, which exits 0 when the worker stopped cleanly.
 #
-#   scripts/supervise-worker.sh node --import tsx worker/main.ts
+#   scripts/supervise-worker.sh node dist/worker/main.js
 #
 # The worker runs in a session of its own, so a Ctrl-C in the terminal reaches it exactly once, from here:
 # the SDK shuts down gracefully on the first signal and dies on a second.

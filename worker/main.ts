@@ -7,6 +7,7 @@ import { installLastResortHandlers } from './last-resort';
 import { activityMetricsInterceptor } from './metrics/activity-metrics';
 import { ensureSearchAttributes } from './search-attributes';
 import { installRuntime } from './telemetry';
+import { workflowCodeOptions } from './workflow-code';
 
 installLastResortHandlers((level, message, meta) =>
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...meta }) + '\n'),
@@ -22,16 +23,14 @@ async function main(): Promise<void> {
   try {
     // Any server, any namespace: the compose deployment and a fresh namespace get them here, not by hand.
     await ensureSearchAttributes(connection.operatorService, temporal.namespace, Runtime.instance().logger);
+    const { workflowModules, source: workflowCode, ...workflows } = workflowCodeOptions();
     const worker = await Worker.create({
       connection,
       namespace: temporal.namespace,
       taskQueue: settings.taskQueue,
-      workflowsPath: require.resolve('../workflows'),
+      ...workflows,
       activities: createActivities({ topology }),
-      interceptors: {
-        activity: [activityMetricsInterceptor],
-        workflowModules: [require.resolve('./metrics/workflow-metrics')],
-      },
+      interceptors: { activity: [activityMetricsInterceptor], workflowModules },
       // Restore progress reaches the server (and `opareta-dr status`) every few seconds, not every 48 s.
       maxHeartbeatThrottleInterval: '3s',
       // A restore in flight gets time to notice the shutdown and clean up its side database.
@@ -46,6 +45,7 @@ async function main(): Promise<void> {
         topology: topology.name,
         config: settings.configFile,
         metrics: `http://localhost:${settings.metricsPort}/metrics`,
+        workflowCode,
       }),
     );
     // Worker.run() stops gracefully on SIGINT/SIGTERM (Ctrl-C).

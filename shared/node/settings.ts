@@ -1,7 +1,20 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
+/**
+ * The folder holding package.json: two levels up from the sources (shared/node/), three from the build
+ * (dist/shared/node/). Config, .data and the sandbox's SQL and image files are found from here.
+ */
+export const projectRoot = findProjectRoot(__dirname);
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../..');
+  }
+}
+
 /** Every default and every environment variable the project reads, in one place. */
-export const projectRoot = path.resolve(__dirname, '../..');
 
 export const settings = {
   taskQueue: process.env.OPARETA_TASK_QUEUE ?? 'opareta-dr',

@@ -9,14 +9,24 @@ export interface WorkerProcess {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts the real worker (worker/main.ts) as its own process and waits until it polls. */
+/**
+ * How to run the worker: `npm test` builds first and sets OPARETA_TEST_WORKER=dist, so the tests run the
+ * compiled worker with its prebundled workflows, as `npm start` and the image do; a test file run on its own
+ * runs the sources (node with tsx's loader, not the tsx CLI: the CLI runs the worker in a child process of its
+ * own, so a SIGKILL sent to it would leave the real worker running).
+ */
+export function workerCommand(entry = process.env.OPARETA_TEST_WORKER): string[] {
+  if (entry === 'dist') return [path.join(root, 'dist', 'worker', 'main.js')];
+  return ['--import', 'tsx', path.join(root, 'worker', 'main.ts')];
+}
+
+/** Starts the real worker as its own process and waits until it polls. */
 export async function startWorkerProcess(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
+  entry?: 'dist' | 'source',
 ): Promise<WorkerProcess> {
-  // node with tsx's loader, not the tsx CLI: the CLI runs the worker in a child process of its own, so a
-  // SIGKILL sent to it would leave the real worker running.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker', 'main.ts')], {
+  const child = spawn(process.execPath, workerCommand(entry), {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
