@@ -437,12 +437,7 @@ export class DumpReader {
         else this.addText(c);
         return true;
       case S.StdStringQuote:
-        if (c === QUOTE) {
-          this.addText(c);
-          this.state = S.StdString;
-          return true;
-        }
-        return this.closeString(S.StdString);
+        return this.doubledQuote(c, QUOTE, S.StdString) || this.closeString(S.StdString);
       case S.EscString:
         if (c === BACKSLASH) this.state = S.EscStringBackslash;
         else if (c === QUOTE) this.state = S.EscStringQuote;
@@ -453,12 +448,7 @@ export class DumpReader {
         this.state = S.EscString;
         return true;
       case S.EscStringQuote:
-        if (c === QUOTE) {
-          this.addText(c);
-          this.state = S.EscString;
-          return true;
-        }
-        return this.closeString(S.EscString);
+        return this.doubledQuote(c, QUOTE, S.EscString) || this.closeString(S.EscString);
       case S.BitString:
         if (c === QUOTE) return this.closeString(S.BitString, true);
         this.addText(c);
@@ -470,11 +460,7 @@ export class DumpReader {
         else this.addText(c);
         return true;
       case S.QuotedIdentQuote:
-        if (c === DQUOTE) {
-          this.addText(c);
-          this.state = S.QuotedIdent;
-          return true;
-        }
+        if (this.doubledQuote(c, DQUOTE, S.QuotedIdent)) return true;
         this.state = S.Initial;
         this.token('ident', this.textValue());
         return false;
@@ -487,6 +473,14 @@ export class DumpReader {
       case S.DollarQuotedTag:
         return this.dollarQuotedTag(c);
     }
+  }
+
+  /** A quote doubled inside a string or quoted identifier stands for one quote: keep it and stay inside. */
+  private doubledQuote(c: number, quote: number, inside: S): boolean {
+    if (c !== quote) return false;
+    this.addText(c);
+    this.state = inside;
+    return true;
   }
 
   private initial(c: number, i: number): boolean {

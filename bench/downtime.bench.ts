@@ -14,7 +14,7 @@ import {
 } from './downtime/report';
 import { swapStepSeconds } from './downtime/swap-steps';
 import { BENCH_NAMESPACE, connectBenchClient, freePort } from './downtime/temporal';
-import { benchBackupRoot, benchDataDir, benchSecretsDir, writeBenchTopology } from './downtime/topology';
+import { benchStack } from './derived-topology';
 import { SupervisedWorker } from './downtime/worker';
 
 /**
@@ -138,17 +138,17 @@ function describeRun(r: RestoreRun): string {
 /** Removes the bench containers, volumes, network, backups and secrets; keeps others' files in .data/bench. */
 async function removeBenchStack(topology: Topology): Promise<void> {
   await sandboxDown({ topology, volumes: true, log });
-  await rm(benchBackupRoot, { recursive: true, force: true });
-  await rm(benchSecretsDir, { recursive: true, force: true });
+  await rm(benchStack.backupRoot, { recursive: true, force: true });
+  await rm(benchStack.secretsDir, { recursive: true, force: true });
   // The restore benchmark keeps its 1 GB dump in .data/bench: remove the directory only when it is empty.
-  await rmdir(benchDataDir).catch(() => undefined);
+  await rmdir(benchStack.dataDir).catch(() => undefined);
 }
 
 async function main(): Promise<void> {
   if (!(LARGE_SCALE > 1)) throw new Error(`BENCH_DOWNTIME_SCALE must be above 1, got ${LARGE_SCALE}`);
   if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1))
     throw new Error(`BENCH_DOWNTIME_ROUNDS must be 1 or more, got ${ROUNDS}`);
-  const bench = await writeBenchTopology();
+  const bench = await benchStack.write();
   const { topology } = bench;
   const worker = new SupervisedWorker(
     {

@@ -34,25 +34,6 @@ export const ErrorType = {
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 
-export const NON_RETRYABLE: ErrorTypeName[] = [
-  ErrorType.InvalidInput,
-  ErrorType.UnknownService,
-  ErrorType.BackupNotFound,
-  ErrorType.PathOutsideBackupDirectory,
-  ErrorType.BackupNotGzip,
-  ErrorType.BackupEmpty,
-  ErrorType.BackupCorrupt,
-  ErrorType.BackupTruncated,
-  ErrorType.BackupIncomplete,
-  ErrorType.BackupUnsafe,
-  ErrorType.RestoreSqlError,
-  ErrorType.RefuseLiveDatabase,
-  ErrorType.ContainerNotFound,
-  ErrorType.ConfigError,
-  ErrorType.SwapStateUnexpected,
-  ErrorType.InsufficientDiskSpace,
-];
-
 /**
  * The backup failures a workflow may answer by falling back to the previous generation. RestoreSqlError is not
  * one: its cause may as well be the target server (a missing extension, role or permission), which an older
@@ -66,4 +47,18 @@ export const BROKEN_BACKUP_ERRORS: ErrorTypeName[] = [
   ErrorType.BackupTruncated,
   ErrorType.BackupIncomplete,
   ErrorType.BackupUnsafe,
+];
+
+export const NON_RETRYABLE: ErrorTypeName[] = [
+  ErrorType.InvalidInput,
+  ErrorType.UnknownService,
+  ErrorType.BackupNotFound,
+  ErrorType.PathOutsideBackupDirectory,
+  ...BROKEN_BACKUP_ERRORS,
+  ErrorType.RestoreSqlError,
+  ErrorType.RefuseLiveDatabase,
+  ErrorType.ContainerNotFound,
+  ErrorType.ConfigError,
+  ErrorType.SwapStateUnexpected,
+  ErrorType.InsufficientDiskSpace,
 ];

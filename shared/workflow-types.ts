@@ -75,17 +75,22 @@ const requireApproval = z.boolean().optional();
 
 const healthTimeoutSeconds = z.number().int().min(1).max(3600).default(120);
 
+/** How a restore runs, the same for one service (restoreDatabase) and for several (fullSystemRestore). */
+const restoreOptionFields = {
+  mode: restoreMode.default('swap'),
+  requireApproval,
+  approvalTimeout,
+  skipServiceChecks: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+  healthTimeoutSeconds,
+};
+
 export const restoreDatabaseInputSchema = z
   .object({
     service: serviceName,
     backup: backupName.default('latest'),
     before: isoTime.optional(),
-    mode: restoreMode.default('swap'),
-    requireApproval,
-    approvalTimeout,
-    skipServiceChecks: z.boolean().default(false),
-    dryRun: z.boolean().default(false),
-    healthTimeoutSeconds,
+    ...restoreOptionFields,
   })
   .strict()
   .refine((input) => !(input.before && input.backup !== 'latest'), {
@@ -97,12 +102,7 @@ export const fullSystemRestoreInputSchema = z
   .object({
     timestamp: z.union([z.literal('latest'), generationTimestamp]).default('latest'),
     services: z.array(serviceName).min(1).optional(),
-    mode: restoreMode.default('swap'),
-    requireApproval,
-    approvalTimeout,
-    skipServiceChecks: z.boolean().default(false),
-    dryRun: z.boolean().default(false),
-    healthTimeoutSeconds,
+    ...restoreOptionFields,
   })
   .strict();
 
@@ -153,6 +153,7 @@ export type FullSystemRestoreRequest = z.output<typeof fullSystemRestoreInputSch
 export type RestoreDrillInput = z.input<typeof restoreDrillInputSchema>;
 export type RestoreDrillRequest = z.output<typeof restoreDrillInputSchema>;
 export type RestoreMode = z.output<typeof restoreMode>;
+export type RestoreOptions = z.output<z.ZodObject<typeof restoreOptionFields>>;
 
 /** How a service's backup is picked. Fallback to the previous generation is allowed for latest and before. */
 export type BackupChoice =

@@ -6,7 +6,7 @@ import {
   type FullSystemRestoreResult,
 } from '../shared/workflow-types';
 import { quick } from './activity-proxies';
-import { RestoreEngine } from './restore/engine';
+import { RestoreEngine, restoreRequest } from './restore/engine';
 import { parseInput } from './validate';
 
 /**
@@ -19,16 +19,8 @@ export async function fullSystemRestore(input: FullSystemRestoreInput): Promise<
   const services = [...new Set(request.services ?? (await quick.listServices()))];
   const choice: BackupChoice =
     request.timestamp === 'latest' ? { kind: 'latest' } : { kind: 'timestamp', timestamp: request.timestamp };
-  const engine = new RestoreEngine({
-    kind: 'full-restore',
-    targets: services.map((service) => ({ service, choice })),
-    mode: request.mode,
-    requireApproval: request.requireApproval,
-    approvalTimeoutSeconds: request.approvalTimeout,
-    skipServiceChecks: request.skipServiceChecks,
-    dryRun: request.dryRun,
-    healthTimeoutSeconds: request.healthTimeoutSeconds,
-  });
+  const targets = services.map((service) => ({ service, choice }));
+  const engine = new RestoreEngine(restoreRequest('full-restore', targets, request));
   const run = await engine.run();
   return {
     workflowId: workflowInfo().workflowId,

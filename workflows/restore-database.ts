@@ -6,7 +6,7 @@ import {
   type RestoreDatabaseRequest,
   type RestoreDatabaseResult,
 } from '../shared/workflow-types';
-import { RestoreEngine } from './restore/engine';
+import { RestoreEngine, restoreRequest } from './restore/engine';
 import { parseInput } from './validate';
 
 /**
@@ -15,16 +15,8 @@ import { parseInput } from './validate';
  */
 export async function restoreDatabase(input: RestoreDatabaseInput): Promise<RestoreDatabaseResult> {
   const request = parseInput('restoreDatabase', restoreDatabaseInputSchema, input);
-  const engine = new RestoreEngine({
-    kind: 'restore',
-    targets: [{ service: request.service, choice: backupChoice(request) }],
-    mode: request.mode,
-    requireApproval: request.requireApproval,
-    approvalTimeoutSeconds: request.approvalTimeout,
-    skipServiceChecks: request.skipServiceChecks,
-    dryRun: request.dryRun,
-    healthTimeoutSeconds: request.healthTimeoutSeconds,
-  });
+  const targets = [{ service: request.service, choice: backupChoice(request) }];
+  const engine = new RestoreEngine(restoreRequest('restore', targets, request));
   const run = await engine.run();
   const [service] = run.services;
   return {

@@ -36,25 +36,51 @@ const SERVER_DOWN_MS = 5_000;
 /** Into the restore before the fault, so psql is well inside the dump. */
 const INTO_RESTORE_MS = 5_000;
 
-async function killWorkerFor(ctx: FaultContext, moment: string): Promise<void> {
-  ctx.log(`chaos:   SIGKILL the worker ${moment}`);
-  await ctx.stack.worker.kill();
+type Fault = (ctx: FaultContext, moment: string) => Promise<void>;
+
+/** Takes something down, keeps it down a while, brings it back up even when the wait is interrupted. */
+async function downFor(
+  ctx: FaultContext,
+  what: string,
+  downMs: number,
+  down: () => Promise<void>,
+  up: () => Promise<void>,
+): Promise<void> {
+  ctx.log(`chaos:   ${what}`);
+  await down();
   try {
-    await sleep(WORKER_DOWN_MS);
+    await sleep(downMs);
   } finally {
-    await ctx.stack.worker.ensureRunning();
+    await up();
   }
 }
 
-async function killDatabaseFor(ctx: FaultContext, moment: string): Promise<void> {
-  ctx.log(`chaos:   docker kill ${ctx.target.databaseContainer} ${moment}`);
-  await killContainer(ctx.target.databaseContainer);
-  try {
-    await sleep(DATABASE_DOWN_MS);
-  } finally {
-    await startContainer(ctx.target.databaseContainer);
-  }
-}
+const killWorkerFor: Fault = (ctx, moment) =>
+  downFor(
+    ctx,
+    `SIGKILL the worker ${moment}`,
+    WORKER_DOWN_MS,
+    () => ctx.stack.worker.kill(),
+    () => ctx.stack.worker.ensureRunning(),
+  );
+
+const killDatabaseFor: Fault = (ctx, moment) =>
+  downFor(
+    ctx,
+    `docker kill ${ctx.target.databaseContainer} ${moment}`,
+    DATABASE_DOWN_MS,
+    () => killContainer(ctx.target.databaseContainer),
+    () => startContainer(ctx.target.databaseContainer),
+  );
+
+const killTemporalServerFor: Fault = (ctx, moment) =>
+  downFor(
+    ctx,
+    `SIGKILL the Temporal dev server ${moment}`,
+    SERVER_DOWN_MS,
+    () => ctx.stack.server.kill(),
+    () => ctx.stack.server.start(),
+  );
 
 /** Into the restore of the target: its step is `restoring`, then a few seconds more. */
 async function intoRestore(ctx: FaultContext): Promise<void> {
@@ -82,89 +108,59 @@ async function betweenRenames(ctx: FaultContext, fault: () => Promise<void>): Pr
   }
 }
 
+/** A fault a few seconds into the restore (psql well inside the dump). */
+const duringRestore =
+  (fault: Fault) =>
+  async (ctx: FaultContext): Promise<void> => {
+    await intoRestore(ctx);
+    await fault(ctx, 'during the restore');
+  };
+
+/** The worker killed once the target service reaches one of `steps`. */
+const killWorkerAtStep =
+  (steps: string[], moment: string) =>
+  async (ctx: FaultContext): Promise<void> => {
+    await untilServiceStep(ctx.handles[0], ctx.deadlineMs, ctx.targetService, steps);
+    await killWorkerFor(ctx, moment);
+  };
+
+/** The restored database refuses connections once it is live: the apps answer 503 after the swap. */
+async function refuseConnectionsAfterSwap(ctx: FaultContext): Promise<void> {
+  await untilServiceStep(ctx.handles[0], ctx.deadlineMs, ctx.targetService, ['verified', 'swapping']);
+  const prefix = `${ctx.target.database}_restore_`;
+  const side = (await databasesOf(ctx.target)).find((name) => name.startsWith(prefix));
+  const victim = side ?? ctx.target.database;
+  ctx.log(`chaos:   ALTER DATABASE ${victim} ALLOW_CONNECTIONS false (apps unhealthy after the swap)`);
+  await withDatabase(ctx.target, 'postgres', (client) =>
+    client.query(`ALTER DATABASE ${quoteIdentifier(victim)} WITH ALLOW_CONNECTIONS false`),
+  );
+}
+
+/** A scenario on one restoreDatabase of the target service. */
+function oneRestore(name: string, inject: Scenario['inject'], more: Partial<Scenario> = {}): Scenario {
+  return { name, fullSystem: false, workflows: 1, inject, ...more };
+}
+
 export const SCENARIOS: Scenario[] = [
-  {
-    name: 'worker-kill-planning',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      // Planning's longest step reads the whole backup (verifyBackup); kill the worker inside it.
-      await untilServiceStep(ctx.handles[0], ctx.deadlineMs, ctx.targetService, ['verifying-backup']);
-      await killWorkerFor(ctx, 'while it verifies the backup (planning)');
-    },
-  },
-  {
-    name: 'worker-kill-restore',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      await intoRestore(ctx);
-      await killWorkerFor(ctx, 'during the restore');
-    },
-  },
-  {
-    name: 'worker-kill-between-renames',
-    fullSystem: false,
-    workflows: 1,
-    inject: (ctx) => betweenRenames(ctx, () => killWorkerFor(ctx, 'between the two renames of the swap')),
-  },
-  {
-    name: 'worker-kill-health-wait',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      await untilActivityEvent(ctx.handles[0], ctx.deadlineMs, 'waitForHealth', 'scheduled');
-      await killWorkerFor(ctx, 'during the health wait after the swap');
-    },
-  },
-  {
-    name: 'db-kill-restore',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      await intoRestore(ctx);
-      await killDatabaseFor(ctx, 'during the restore');
-    },
-  },
-  {
-    name: 'db-kill-between-renames',
-    fullSystem: false,
-    workflows: 1,
-    inject: (ctx) => betweenRenames(ctx, () => killDatabaseFor(ctx, 'between the two renames of the swap')),
-  },
-  {
-    name: 'temporal-kill-restore',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      await intoRestore(ctx);
-      ctx.log('chaos:   SIGKILL the Temporal dev server during the restore');
-      await ctx.stack.server.kill();
-      try {
-        await sleep(SERVER_DOWN_MS);
-      } finally {
-        await ctx.stack.server.start();
-      }
-    },
-  },
-  {
-    name: 'apps-unhealthy-after-swap',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      // The restored database refuses connections once it is live: the apps answer 503 after the swap.
-      await untilServiceStep(ctx.handles[0], ctx.deadlineMs, ctx.targetService, ['verified', 'swapping']);
-      const prefix = `${ctx.target.database}_restore_`;
-      const side = (await databasesOf(ctx.target)).find((name) => name.startsWith(prefix));
-      const victim = side ?? ctx.target.database;
-      ctx.log(`chaos:   ALTER DATABASE ${victim} ALLOW_CONNECTIONS false (apps unhealthy after the swap)`);
-      await withDatabase(ctx.target, 'postgres', (client) =>
-        client.query(`ALTER DATABASE ${quoteIdentifier(victim)} WITH ALLOW_CONNECTIONS false`),
-      );
-    },
+  // Planning's longest step reads the whole backup (verifyBackup); kill the worker inside it.
+  oneRestore('worker-kill-planning', killWorkerAtStep(['verifying-backup'], 'while it verifies the backup (planning)')),
+  oneRestore('worker-kill-restore', duringRestore(killWorkerFor)),
+  oneRestore('worker-kill-between-renames', (ctx) =>
+    betweenRenames(ctx, () => killWorkerFor(ctx, 'between the two renames of the swap')),
+  ),
+  oneRestore('worker-kill-health-wait', async (ctx) => {
+    await untilActivityEvent(ctx.handles[0], ctx.deadlineMs, 'waitForHealth', 'scheduled');
+    await killWorkerFor(ctx, 'during the health wait after the swap');
+  }),
+  oneRestore('db-kill-restore', duringRestore(killDatabaseFor)),
+  oneRestore('db-kill-between-renames', (ctx) =>
+    betweenRenames(ctx, () => killDatabaseFor(ctx, 'between the two renames of the swap')),
+  ),
+  oneRestore('temporal-kill-restore', duringRestore(killTemporalServerFor)),
+  oneRestore('apps-unhealthy-after-swap', refuseConnectionsAfterSwap, {
     checkOutcomes: (outcomes) =>
       outcomes[0] === 'rolled-back' ? undefined : `expected rolled-back (apps unhealthy), got ${outcomes[0]}`,
-  },
+  }),
   {
     name: 'two-full-system-restores',
     fullSystem: true,
@@ -176,13 +172,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   // A lost verification attempt is noticed by its 1-minute heartbeat timeout (verification heartbeats every 5 s).
-  {
-    name: 'worker-kill-verification',
-    fullSystem: false,
-    workflows: 1,
-    inject: async (ctx) => {
-      await untilServiceStep(ctx.handles[0], ctx.deadlineMs, ctx.targetService, ['verifying-restore']);
-      await killWorkerFor(ctx, 'during the verification of the restored database');
-    },
-  },
+  oneRestore(
+    'worker-kill-verification',
+    killWorkerAtStep(['verifying-restore'], 'during the verification of the restored database'),
+  ),
 ];

@@ -4,7 +4,7 @@ import { sandboxDown, sandboxUp } from '../../sandbox';
 import type { Topology } from '../../shared/node/topology';
 import { freePort } from '../downtime/temporal';
 import { ChaosTemporalServer, chaosTemporalAddress } from './temporal-server';
-import { chaosDataDir, chaosSecretsDir, writeChaosTopology, type ChaosTopologyFile } from './topology';
+import { chaosStack, type DerivedTopologyFile } from '../derived-topology';
 import { ChaosWorker } from './worker';
 
 export const CHAOS_NAMESPACE = 'default';
@@ -18,7 +18,7 @@ export class ChaosStack {
   readonly server = new ChaosTemporalServer();
   worker!: ChaosWorker;
   client!: Client;
-  private topologyFile!: ChaosTopologyFile;
+  private topologyFile!: DerivedTopologyFile;
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -27,10 +27,10 @@ export class ChaosStack {
   }
 
   async up(): Promise<void> {
-    this.topologyFile = await writeChaosTopology();
+    this.topologyFile = await chaosStack.write();
     // A clean start: containers and volumes an interrupted run left go; cached backups stay.
     await sandboxDown({ topology: this.topology, volumes: true, log: this.log });
-    await rm(`${chaosDataDir}/temporal.db`, { force: true });
+    await rm(`${chaosStack.dataDir}/temporal.db`, { force: true });
     await this.server.start();
     this.log(`chaos: Temporal dev server on ${chaosTemporalAddress} (pid ${this.server.pid})`);
     await sandboxUp({ topology: this.topology, data: true, backups: false, log: this.log });
@@ -59,8 +59,8 @@ export class ChaosStack {
       await sandboxDown({ topology: this.topology, volumes: true, log: this.log });
       await this.topologyFile.remove();
     }
-    await rm(chaosSecretsDir, { recursive: true, force: true });
-    await rm(`${chaosDataDir}/temporal.db`, { force: true });
-    await rmdir(chaosDataDir).catch(() => undefined);
+    await rm(chaosStack.secretsDir, { recursive: true, force: true });
+    await rm(`${chaosStack.dataDir}/temporal.db`, { force: true });
+    await rmdir(chaosStack.dataDir).catch(() => undefined);
   }
 }

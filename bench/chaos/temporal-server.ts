@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { projectRoot } from '../../shared/node/settings';
 import { OPARETA_SEARCH_ATTRIBUTES } from '../../workflows/definitions';
-import { chaosDataDir } from './topology';
+import { chaosStack } from '../derived-topology';
 
 /**
  * The suite's own Temporal dev server (gRPC 7333, UI 8333, history in .data/chaos/temporal.db), so the
@@ -14,8 +14,8 @@ import { chaosDataDir } from './topology';
 export const CHAOS_TEMPORAL_PORT = Number(process.env.CHAOS_TEMPORAL_PORT ?? 7333);
 export const CHAOS_TEMPORAL_UI_PORT = Number(process.env.CHAOS_TEMPORAL_UI_PORT ?? 8333);
 export const chaosTemporalAddress = `localhost:${CHAOS_TEMPORAL_PORT}`;
-const databaseFile = path.join(chaosDataDir, 'temporal.db');
-const logFile = path.join(chaosDataDir, 'temporal-server.log');
+const databaseFile = path.join(chaosStack.dataDir, 'temporal.db');
+const logFile = path.join(chaosStack.dataDir, 'temporal-server.log');
 const binary = process.env.TEMPORAL_CLI_PATH ?? path.join(projectRoot, '.tools', 'temporal', 'bin', 'temporal');
 const READY_MS = 120_000;
 
@@ -31,7 +31,7 @@ export class ChaosTemporalServer {
   }
 
   async start(): Promise<void> {
-    await mkdir(chaosDataDir, { recursive: true });
+    await mkdir(chaosStack.dataDir, { recursive: true });
     const log = await open(logFile, 'a');
     // All four are plain keywords (workflows/definitions.ts).
     const searchAttributes = OPARETA_SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]);

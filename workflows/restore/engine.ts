@@ -5,7 +5,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ApprovalRecord, RestoreMode, RestoreOutcome, ServiceRestoreReport } from '../../shared/workflow-types';
+import type {
+  ApprovalRecord,
+  RestoreMode,
+  RestoreOptions,
+  RestoreOutcome,
+  ServiceRestoreReport,
+} from '../../shared/workflow-types';
 import { apps, courtesy, notifications } from '../activity-proxies';
 import { ApprovalGate } from '../approval';
 import { OparetaBackup, OparetaKind, OparetaOutcome, OparetaService, type WorkflowKind } from '../definitions';
@@ -35,6 +41,26 @@ export interface RestoreRequest {
   skipServiceChecks: boolean;
   dryRun: boolean;
   healthTimeoutSeconds: number;
+}
+
+/** The engine's request from a workflow's validated options (its input names the approval timeout shorter). */
+export function restoreRequest(
+  kind: RestoreRequest['kind'],
+  targets: ServiceTarget[],
+  options: RestoreOptions,
+): RestoreRequest {
+  const { mode, requireApproval, approvalTimeout, skipServiceChecks, dryRun, healthTimeoutSeconds } = options;
+  const approvalTimeoutSeconds = approvalTimeout;
+  return {
+    kind,
+    targets,
+    mode,
+    requireApproval,
+    approvalTimeoutSeconds,
+    skipServiceChecks,
+    dryRun,
+    healthTimeoutSeconds,
+  };
 }
 
 export interface RestoreRun {
