@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getService, type ServiceConfig, type Topology } from '../shared/node/topology';
-import { execOrThrow } from './docker-client';
+import { execOrThrow } from '../shared/node/docker';
 import { generators, type ServiceGenerator } from './generators';
 import { loadSandboxTopology } from './topology';
 
