@@ -48,16 +48,14 @@ export async function startExec(container: string, cmd: string[], options: ExecO
   const what = `docker exec ${cmd[0]} in ${container}`;
   const attachStdin = options.stdin !== undefined;
   const exec = await dockerCall(what, () =>
-    docker()
-      .getContainer(container)
-      .exec({
-        Cmd: cmd,
-        AttachStdin: attachStdin,
-        AttachStdout: true,
-        AttachStderr: true,
-        Env: options.env,
-        User: options.user,
-      }),
+    docker().getContainer(container).exec({
+      Cmd: cmd,
+      AttachStdin: attachStdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Env: options.env,
+      User: options.user,
+    }),
   );
   const stream: Duplex = await dockerCall(what, () => exec.start({ hijack: true, stdin: attachStdin }));
 
