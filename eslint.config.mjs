@@ -14,6 +14,26 @@ export default tseslint.config(
     },
   },
   {
+    // One Docker module: dockerode is wrapped in shared/node/docker only; elsewhere its types at most.
+    // (The workflow block below replaces this rule for workflow files, and refuses dockerode there too.)
+    files: ['**/*.ts'],
+    ignores: ['shared/node/docker/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'dockerode',
+              message: 'use shared/node/docker (the one Docker module); `import type` is fine',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Workflow code is replayed: it must be deterministic and must not touch Node built-ins or the world.
     files: ['workflows/**/*.ts', 'worker/metrics/workflow-metrics.ts'],
     rules: {

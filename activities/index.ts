@@ -1,5 +1,4 @@
 import { Context } from '@temporalio/activity';
-import type Dockerode from 'dockerode';
 import type { DrActivities, SwapDatabaseNames } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
 import { readDatabasePassword } from '../shared/node/secrets';
@@ -27,8 +26,7 @@ import { describeService, listServices, serviceConfig } from './services';
 
 export interface ActivityDependencies {
   topology: Topology;
-  docker?: Dockerode;
-  /** Overrides `docker` (tests hand in their own). */
+  /** Test seam: the Docker client of the activities; the shared Docker module by default. */
   containers?: ContainerClient;
   readPassword?: pg.PasswordReader;
   /** Defaults to settings.notifyWebhookUrl; unset means notifications are a no-op. */
@@ -44,7 +42,7 @@ const HEARTBEAT_EVERY_BYTES = 16 * 1024 * 1024;
 
 export function createActivities(deps: ActivityDependencies): DrActivities {
   const { topology } = deps;
-  const containers = deps.containers ?? createContainerClient(deps.docker);
+  const containers = deps.containers ?? createContainerClient();
   const readPassword = deps.readPassword ?? readDatabasePassword;
   const postgres = pg.createPostgresAccess(readPassword);
   const config = (service: string) => serviceConfig(topology, service);

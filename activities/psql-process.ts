@@ -3,14 +3,16 @@ import { PassThrough, type Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { ServiceConfig } from '../shared/node/topology';
 import type { ContainerClient } from './docker';
+import { errorMessage } from './errors';
 import type { RestoreRole } from './restore-confinement';
 
 /** A psql reading SQL from its standard input into one database. */
 export interface PsqlProcess {
   input: Writable;
   /**
-   * Resolves when psql has exited, with its exit code and the end of its error output. That output may quote row
-   * values and keys: it goes to the worker's log only, and into failures through psql-errors.ts.
+   * Resolves when psql has exited, with its exit code (-1 when it could not be learnt) and the end of its error
+   * output; never rejects. That output may quote row values and keys: it goes to the worker's log only, and into
+   * failures through psql-errors.ts.
    */
   exited: Promise<{ exitCode: number; stderr: string }>;
   /** Cuts psql off and resolves once it no longer runs (or after a bounded wait, with false). */
@@ -68,7 +70,12 @@ export async function startContainerPsql(
     ['psql', '-h', '127.0.0.1', ...psqlArguments(role.name, database)],
     { stdin: input, user: CONTAINER_PSQL_USER, env: psqlEnvironment(role) },
   );
-  const exited = running.result.then((r) => ({ exitCode: r.exitCode, stderr: r.stderr }));
+  // No exit code (Docker unreachable, or psql still running 30 s after its output ended) is an exit of psql's
+  // that went unseen: -1, as for a host psql that could not run, with the reason where its errors go.
+  const exited = running.result.then(
+    (r) => ({ exitCode: r.exitCode, stderr: r.stderr }),
+    (err: unknown) => ({ exitCode: -1, stderr: errorMessage(err) }),
+  );
   return {
     input,
     exited,

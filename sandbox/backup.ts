@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { getService, type ServiceConfig, type Topology } from '../shared/node/topology';
 import { addActivity } from './data';
-import { execStreaming } from './docker-client';
+import { execInContainer } from '../shared/node/docker';
 import { loadSandboxTopology } from './topology';
 
 export interface BackupOptions {
@@ -48,10 +48,10 @@ export async function backupService(service: string, options: BackupOptions = {}
   // Handled below; without this a write error while pg_dump still runs would be an unhandled rejection.
   written.catch(() => undefined);
   try {
-    const exitCode = await execStreaming(
+    const { exitCode } = await execInContainer(
       config.databaseContainer,
       ['pg_dump', '-U', config.user, '-d', config.database, '--no-password'],
-      { stdout: dump, stderr },
+      { output: { stdout: dump, stderr } },
     );
     dump.end();
     await written;
@@ -61,7 +61,7 @@ export async function backupService(service: string, options: BackupOptions = {}
     await rename(temporary, file);
   } catch (err) {
     dump.destroy();
-    // execStreaming also fails when the file side does (the dump stream closes under it): report that cause.
+    // The exec also fails when the file side does (the dump stream closes under it): report that cause.
     const writeError = await written.then(
       () => undefined,
       (error: unknown) => error,

@@ -1,6 +1,13 @@
 import { createServer } from 'node:net';
-import type Docker from 'dockerode';
-import { docker, isNotFound } from './docker-client';
+import {
+  containerLogs,
+  docker,
+  inspectImageOrUndefined,
+  inspectOrUndefined,
+  startContainer,
+  stopContainer,
+  waitUntilReady,
+} from '../shared/node/docker';
 import { SANDBOX_LABEL, SPEC_LABEL, type ContainerSpec } from './spec';
 
 export type EnsureOutcome = 'created' | 'started' | 'running' | 'recreated';
@@ -17,7 +24,7 @@ export async function ensureContainer(spec: ContainerSpec): Promise<EnsureOutcom
     if (!labels[SANDBOX_LABEL]) {
       throw new Error(`a container named ${spec.name} exists and is not part of the sandbox; remove or rename it`);
     }
-    const imageId = (await docker().getImage(String(spec.options.Image)).inspect()).Id;
+    const imageId = (await inspectImageOrUndefined(String(spec.options.Image)))?.Id;
     const current = labels[SPEC_LABEL] === spec.options.Labels?.[SPEC_LABEL] && existing.Image === imageId;
     if (current && existing.State.Running) return 'running';
     if (current) {
@@ -36,9 +43,8 @@ export async function ensureContainer(spec: ContainerSpec): Promise<EnsureOutcom
 async function startOnFreePorts(spec: ContainerSpec): Promise<void> {
   await assertPortsFree(spec);
   try {
-    await docker().getContainer(spec.name).start();
+    await startContainer(spec.name);
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 304) return;
     const message = (err as Error).message;
     if (/port is already allocated|address already in use/i.test(message)) {
       throw new Error(`port ${spec.hostPorts.join(', ')} for ${spec.name} is held by something else: ${message}`);
@@ -67,15 +73,6 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-export async function inspectOrUndefined(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
-  try {
-    return await docker().getContainer(name).inspect();
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
-
 /** Stops (fast: the images honour SIGTERM/SIGINT) and removes a container; absent is fine. */
 export async function removeContainer(name: string): Promise<boolean> {
   const existing = await inspectOrUndefined(name);
@@ -83,13 +80,8 @@ export async function removeContainer(name: string): Promise<boolean> {
   if (!existing.Config.Labels?.[SANDBOX_LABEL]) {
     throw new Error(`refusing to remove ${name}: it is not part of the sandbox`);
   }
-  const container = docker().getContainer(name);
-  if (existing.State.Running) {
-    await container.stop({ t: 10 }).catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 304) throw err;
-    });
-  }
-  await container.remove({ force: true });
+  if (existing.State.Running) await stopContainer(name, 10);
+  await docker().getContainer(name).remove({ force: true });
   return true;
 }
 
@@ -99,27 +91,12 @@ export async function ensureNetwork(name: string): Promise<void> {
   await docker().createNetwork({ Name: name, Driver: 'bridge', Labels: { [SANDBOX_LABEL]: name } });
 }
 
-/** Waits until Docker's healthcheck reports healthy; a container that exits fails at once with its last logs. */
+/** Waits until the container runs and is healthy; one that stops or stays unhealthy fails with its last logs. */
 export async function waitHealthy(name: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = await docker().getContainer(name).inspect();
-    if (!info.State.Running) {
-      throw new Error(`${name} is not running (${info.State.Status}):\n${await lastLogs(name)}`);
-    }
-    if (info.State.Health?.Status === 'healthy') return;
-    if (Date.now() > deadline) {
-      throw new Error(`${name} was not healthy within ${timeoutMs / 1000} s:\n${await lastLogs(name)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    await waitUntilReady(name, timeoutMs);
+  } catch (err) {
+    const logs = await containerLogs(name, { tail: 20 }).catch((error: Error) => `(no logs: ${error.message})`);
+    throw new Error(`${(err as Error).message}:\n${logs.trim()}`, { cause: err });
   }
-}
-
-async function lastLogs(name: string): Promise<string> {
-  const logs = await docker().getContainer(name).logs({ stdout: true, stderr: true, tail: 20 });
-  // Docker frames each line with an 8-byte header when there is no TTY.
-  return Buffer.from(logs)
-    .toString('utf8')
-    .replace(/[\x00-\x08]/g, '') // eslint-disable-line no-control-regex
-    .trim();
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../shared/node/settings';
 import { getService, type ServiceConfig, type Topology } from '../shared/node/topology';
-import { execOrThrow } from './docker-client';
+import { execOrThrow } from '../shared/node/docker';
 import { generators, type ServiceGenerator } from './generators';
 import { loadSandboxTopology } from './topology';
 

@@ -1,4 +1,4 @@
-import { docker, isNotFound } from './docker-client';
+import { docker, inspectImageOrUndefined } from '../shared/node/docker';
 import { withLock } from './lock';
 import { buildImagesFromDebian, RECIPE_LABEL, recipeHash } from './image-build';
 
@@ -55,14 +55,10 @@ async function missingImages(): Promise<(keyof typeof sandboxImages)[]> {
 }
 
 async function isCurrent(tag: string): Promise<boolean> {
-  try {
-    const info = await docker().getImage(tag).inspect();
-    const recipe = info.Config?.Labels?.[RECIPE_LABEL];
-    return recipe === undefined || recipe === recipeHash();
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
-  }
+  const info = await inspectImageOrUndefined(tag);
+  if (!info) return false;
+  const recipe = info.Config?.Labels?.[RECIPE_LABEL];
+  return recipe === undefined || recipe === recipeHash();
 }
 
 async function pullAndTag(source: string, target: string): Promise<boolean> {

@@ -6,4 +6,3 @@ export type { BackupOptions, BackupResult } from './backup';
 export { generateData, addActivity, ensureSampleData, DUMP_MB_PER_SCALE } from './data';
 export { ensureSandboxImages, sandboxImages } from './images';
 export { loadSandboxTopology } from './topology';
-export { execInContainer, execOrThrow, execStreaming } from './docker-client';

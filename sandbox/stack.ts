@@ -1,5 +1,5 @@
-import { docker, execOrThrow } from './docker-client';
-import { ensureContainer, ensureNetwork, inspectOrUndefined, removeContainer, waitHealthy } from './containers';
+import { docker, execOrThrow, inspectOrUndefined } from '../shared/node/docker';
+import { ensureContainer, ensureNetwork, removeContainer, waitHealthy } from './containers';
 import { ensureBackupGenerations } from './backup';
 import { ensureSampleData } from './data';
 import { httpStatus } from './http-status';

@@ -1,5 +1,5 @@
-import { docker } from '../../sandbox/docker-client';
-import { inspectOrUndefined, waitHealthy } from '../../sandbox/containers';
+import * as docker from '../../shared/node/docker';
+import { waitHealthy } from '../../sandbox/containers';
 import { waitForHealthUrl } from '../../sandbox';
 import type { ServiceConfig } from '../../shared/node/topology';
 
@@ -8,33 +8,24 @@ function assertChaos(name: string): void {
   if (!name.startsWith('opareta-chaos-')) throw new Error(`refusing to touch ${name}: not a chaos container`);
 }
 
-function ignoreNotModified(err: { statusCode?: number }): void {
-  if (err.statusCode !== 304 && err.statusCode !== 409) throw err;
-}
-
 /** `docker kill`: SIGKILL to PostgreSQL, no shutdown checkpoint, every connection lost. */
 export async function killContainer(name: string): Promise<void> {
   assertChaos(name);
-  await docker().getContainer(name).kill().catch(ignoreNotModified);
+  await docker.killContainer(name);
 }
 
 export async function startContainer(name: string): Promise<void> {
   assertChaos(name);
-  await docker().getContainer(name).start().catch(ignoreNotModified);
-}
-
-export async function stopContainer(name: string): Promise<void> {
-  assertChaos(name);
-  await docker().getContainer(name).stop({ t: 5 }).catch(ignoreNotModified);
+  await docker.startContainer(name);
 }
 
 /** Whatever a run did to a service's containers, undone: unpaused, running, database healthy. */
 export async function repairContainers(service: ServiceConfig): Promise<void> {
   for (const name of [service.databaseContainer, ...service.appContainers]) {
     assertChaos(name);
-    const info = await inspectOrUndefined(name);
+    const info = await docker.inspectOrUndefined(name);
     if (!info) throw new Error(`${name} is missing`);
-    if (info.State.Paused) await docker().getContainer(name).unpause();
+    if (info.State.Paused) await docker.unpauseContainer(name);
     else if (!info.State.Running) await startContainer(name);
   }
   await waitHealthy(service.databaseContainer, 120_000);

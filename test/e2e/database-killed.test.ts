@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { docker } from '../../sandbox/docker-client';
 import { waitHealthy } from '../../sandbox/containers';
+import { killContainer, startContainer } from '../../shared/node/docker';
 import type { RestoreDatabaseResult } from '../../shared/workflow-types';
 import { ensureBigArgusBackup } from '../support/big-argus-backup';
 import { useWorkerProcess } from '../support/e2e-worker';
@@ -34,12 +34,7 @@ async function finishingAttempts(handle: WorkflowHandle, activityType: string): 
 
 /** Whatever happened, the sandbox's argus database runs and is healthy again for the next test. */
 async function ensureArgusDatabaseUp(): Promise<void> {
-  await docker()
-    .getContainer(argus.databaseContainer)
-    .start()
-    .catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 304) throw err;
-    });
+  await startContainer(argus.databaseContainer);
   await waitHealthy(argus.databaseContainer, 120_000);
 }
 
@@ -61,7 +56,7 @@ describe('the argus database container killed in the middle of a restore of argu
       await waitForPendingActivity(handle, 'restoreBackup');
       // A few seconds into the restore: psql in the container is streaming COPY data.
       await new Promise((resolve) => setTimeout(resolve, 4_000));
-      await docker().getContainer(argus.databaseContainer).kill();
+      await killContainer(argus.databaseContainer);
       await new Promise((resolve) => setTimeout(resolve, 10_000));
       await ensureArgusDatabaseUp();
 

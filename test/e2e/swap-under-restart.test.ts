@@ -1,7 +1,7 @@
-import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { restoreDatabase } from '../../workflows';
 import { approveSignal, progressQuery } from '../../workflows/definitions';
+import { killContainer, startContainer } from '../../shared/node/docker';
 import { useWorkerProcess } from '../support/e2e-worker';
 import { healthStatuses } from '../support/health';
 import {
@@ -15,7 +15,6 @@ import {
 } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
 
-const docker = new Dockerode();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -28,7 +27,6 @@ describe('a swap while PostgreSQL restarts', () => {
 
   it('waits for the server and finishes the swap: live is the backup, apps healthy, nothing left over', async () => {
     const { databaseContainer } = sandboxService('argus');
-    const container = docker.getContainer(databaseContainer);
     const file = (await backups('argus'))[0].file;
     const handle = await (
       await client()
@@ -42,11 +40,11 @@ describe('a swap while PostgreSQL restarts', () => {
         step = (await handle.query(progressQuery)).step;
         expect(step).not.toMatch(/failed|cancelled/);
       }
-      await container.kill();
+      await killContainer(databaseContainer);
       await handle.signal(approveSignal, { by: 'e2e' });
       await sleep(20_000);
     } finally {
-      await container.start().catch(() => undefined);
+      await startContainer(databaseContainer).catch(() => undefined);
     }
     const result = await handle.result();
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureContainer, inspectOrUndefined, portIsFree } from '../../sandbox/containers';
+import { ensureContainer, portIsFree } from '../../sandbox/containers';
+import { inspectOrUndefined } from '../../shared/node/docker';
 import { sandboxImages } from '../../sandbox/images';
 import type { ContainerSpec } from '../../sandbox/spec';
 

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker } from '../../sandbox/docker-client';
+import { containerLogs, docker, startContainer } from '../../shared/node/docker';
 import { httpStatus } from '../../sandbox/http-status';
 import { backupFileName, backupService, listSandboxBackups, loadSandboxTopology, sandboxUp } from '../../sandbox';
 
@@ -70,7 +70,7 @@ describe('sandbox stack', () => {
       await database.stop();
       expect(await waitForStatus(hermes.healthUrls, 503, 60_000)).toEqual([503, 503]);
       expect(await Promise.all(topology.services.argus.healthUrls.map(healthStatus))).toEqual([200, 200]);
-      const logs = (await docker().getContainer(hermes.appContainers[0]).logs({ stdout: true, tail: 50 })).toString();
+      const logs = await containerLogs(hermes.appContainers[0], { tail: 50 });
       expect(logs).toContain('database connection error');
     } finally {
       await database.start().catch(() => undefined);
@@ -125,8 +125,5 @@ describe('sandbox stack', () => {
 
 afterAll(async () => {
   // The hermes database must be running for whoever tests next, whatever happened above.
-  await docker()
-    .getContainer(topology.services.hermes.databaseContainer)
-    .start()
-    .catch(() => undefined);
+  await startContainer(topology.services.hermes.databaseContainer).catch(() => undefined);
 });

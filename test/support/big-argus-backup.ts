@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { backupFileName, backupService, execOrThrow, generateData } from '../../sandbox';
+import { backupFileName, backupService, generateData } from '../../sandbox';
+import { execOrThrow } from '../../shared/node/docker';
 import { settings } from '../../shared/node/settings';
 import { loadTopology } from '../../shared/node/topology';
 

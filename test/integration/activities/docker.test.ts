@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { createContainerClient } from '../../../activities/docker';
 import type { DrActivities } from '../../../shared/activity-contract';
+import { containerLogs } from '../../../shared/node/docker';
 import {
   CONTAINER_PREFIX,
-  docker,
   ensureImage,
   failureOf,
   inActivity,
@@ -17,12 +17,13 @@ import {
   type PostgresContainer,
 } from './helpers';
 
-const containers = createContainerClient(docker);
+const containers = createContainerClient();
 let pg: PostgresContainer;
 let healthyApp: string;
 let unhealthyApp: string;
 let plainApp: string;
 let composeApp: string;
+let framesApp: string;
 const composeService = `${CONTAINER_PREFIX}svc-${process.pid}`;
 let backups: Awaited<ReturnType<typeof tempDirectory>>;
 let activities: DrActivities;
@@ -31,7 +32,7 @@ const startedAt = new Date(Date.now() - 1000);
 beforeAll(async () => {
   await ensureImage();
   backups = await tempDirectory('docker');
-  [pg, healthyApp, plainApp, composeApp, unhealthyApp] = await Promise.all([
+  [pg, healthyApp, plainApp, composeApp, unhealthyApp, framesApp] = await Promise.all([
     startPostgres('dockerdb'),
     startApp('healthy', {
       healthcheck: true,
@@ -40,6 +41,8 @@ beforeAll(async () => {
     startApp('plain', { logLines: ['FATAL: terminating connection due to administrator command', 'ok'] }),
     startApp('compose', { composeService }),
     startApp('unhealthy', { healthcheck: 'failing' }),
+    // Frame sizes 0x0a (a newline) and 0x41 ('A'): bytes a filter of control characters would have kept.
+    startApp('frames', { logLines: ['123456789', 'A'.repeat(0x40)] }),
   ]);
   activities = createActivities({
     topology: testTopology({
@@ -52,7 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await removeContainers([pg?.name, healthyApp, plainApp, composeApp, unhealthyApp].filter(Boolean));
+  await removeContainers([pg?.name, healthyApp, plainApp, composeApp, unhealthyApp, framesApp].filter(Boolean));
   await backups?.remove();
 });
 
@@ -104,6 +107,23 @@ describe('ContainerClient', () => {
     const result = await containers.exec(plainApp, ['wc', '-c'], { stdin: input });
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim()).toBe(String(megabytes * 1024 * 1024));
+  });
+
+  it('waits a bounded time for the exit code of a detached command that runs on, then fails naming it', async () => {
+    const running = await containers.startExec(plainApp, ['sleep', '30'], { stdin: '', exitCodeWaitMs: 2_000 });
+    expect(await running.isRunning()).toBe(true);
+    running.detach();
+    const startedAt = Date.now();
+    await expect(running.result).rejects.toThrow(
+      new RegExp(`^docker exec sleep in ${plainApp}: still running 2 s after its output ended$`),
+    );
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+
+  it('reads logs by their frame headers, whatever bytes the sizes are', async () => {
+    await containers.waitUntilReady(framesApp, 30_000);
+    expect(await containerLogs(framesApp)).toBe(`123456789\n${'A'.repeat(0x40)}\n`);
+    expect(await containerLogs(framesApp, { tail: 1 })).toBe(`${'A'.repeat(0x40)}\n`);
   });
 });
 

@@ -1,6 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import Dockerode from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,8 +9,8 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Client } from 'pg';
-import { demuxDockerStream } from '../../../sandbox/docker-frames';
 import { ensureSandboxImages } from '../../../sandbox/images';
+import { docker as sharedDocker, execInContainer, execOrThrow, inspectContainer } from '../../../shared/node/docker';
 import { parseTopology, type Topology } from '../../../shared/node/topology';
 
 /** Every container these tests make starts with this prefix and is removed afterwards. */
@@ -21,7 +20,8 @@ export const PASSWORD_ENV = 'OPARETA_ACTTEST_DB_PASSWORD';
 export const PASSWORD = `acttest-${randomBytes(6).toString('hex')}`;
 process.env[PASSWORD_ENV] = PASSWORD;
 
-export const docker = new Dockerode();
+/** The shared Docker module's client, for what only tests do (pause, remove, top). */
+export const docker = sharedDocker();
 
 export interface PostgresContainer {
   name: string;
@@ -46,7 +46,7 @@ export async function startPostgres(label: string, user = 'shop', database = 'sh
     HostConfig: { PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Init: true },
   });
   await container.start();
-  const info = await container.inspect();
+  const info = await inspectContainer(name);
   const port = Number(info.NetworkSettings.Ports['5432/tcp'][0].HostPort);
   const pg = { name, port, user, database };
   await waitForPostgres(pg);
@@ -134,46 +134,21 @@ export async function removeContainers(names: string[]): Promise<void> {
 }
 
 /** Runs a command in a container and returns its stdout; throws with stderr on a non-zero exit. */
-export async function execText(container: string, cmd: string[]): Promise<string> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks: Buffer[] = [];
-  const errors: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => chunks.push(c));
-  stderr.on('data', (c: Buffer) => errors.push(c));
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  await demuxDockerStream(stream, stdout, stderr);
-  const code = await exitCode(exec);
-  if (code !== 0) throw new Error(`${cmd.join(' ')} exited ${code}: ${Buffer.concat(errors).toString()}`);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function exitCode(exec: Dockerode.Exec): Promise<number> {
-  for (;;) {
-    const info = await exec.inspect();
-    if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function execText(container: string, cmd: string[]): Promise<string> {
+  return execOrThrow(container, cmd, { keepOutputBytes: 16 * 1024 * 1024 });
 }
 
 /** `pg_dump | gzip > directory/file` with the container's own pg_dump 15 (which writes `\restrict` lines). */
 export async function dumpToFile(pg: PostgresContainer, file: string, extraArgs: string[] = []): Promise<void> {
-  const exec = await docker.getContainer(pg.name).exec({
-    Cmd: ['pg_dump', '-U', pg.user, '-d', pg.database, ...extraArgs],
-    AttachStdout: true,
-    AttachStderr: true,
-  });
-  const stream = await exec.start({ hijack: true, stdin: false });
+  // The dump is paused while gzip and the file lag behind: a 1 GB dump never piles up in memory.
   const stdout = new PassThrough({ highWaterMark: 1 << 20 });
-  const stderr = new PassThrough();
-  stderr.resume();
-  // Not docker.modem.demuxStream: it ignores backpressure, and a 1 GB dump would pile up in memory ahead of gzip.
-  const demuxed = demuxDockerStream(stream, stdout, stderr, { end: true });
-  demuxed.catch((err: Error) => stdout.destroy(err));
-  await Promise.all([demuxed, pipeline(stdout, createGzip({ level: 1 }), createWriteStream(file))]);
-  const code = await exitCode(exec);
-  if (code !== 0) throw new Error(`pg_dump in ${pg.name} exited ${code}`);
+  const stderr = new PassThrough().resume();
+  const written = pipeline(stdout, createGzip({ level: 1 }), createWriteStream(file));
+  const dumped = execInContainer(pg.name, ['pg_dump', '-U', pg.user, '-d', pg.database, ...extraArgs], {
+    output: { stdout, stderr },
+  }).finally(() => stdout.end());
+  const [{ exitCode }] = await Promise.all([dumped, written]);
+  if (exitCode !== 0) throw new Error(`pg_dump in ${pg.name} exited ${exitCode}`);
 }
 
 export async function tempDirectory(label: string): Promise<{ path: string; remove(): Promise<void> }> {

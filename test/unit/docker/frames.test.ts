@@ -1,6 +1,6 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DockerFrameDemuxer, demuxDockerStream } from '../../sandbox/docker-frames';
+import { DockerFrameDemuxer, demultiplexLog, demuxDockerStream } from '../../../shared/node/docker/frames';
 
 function frame(type: number, payload: Buffer | string): Buffer {
   const body = Buffer.from(payload);
@@ -150,5 +150,51 @@ describe('demuxDockerStream', () => {
     stdout.destroy();
     await expect(done).rejects.toThrow(/closed/);
     expect(source.destroyed).toBe(true);
+  });
+});
+
+describe('demultiplexLog', () => {
+  it('reads each frame by its size, sizes whose bytes are >= 0x09 included', () => {
+    // 0x0a (a newline), 0x0d and 0x41 ('A') as size bytes: a filter of control bytes kept these as garbage text.
+    const lines = ['x'.repeat(0x0a), 'y'.repeat(0x0d), 'z'.repeat(0x41), 'w'.repeat(0x1234)];
+    const raw = Buffer.concat(lines.map((line, i) => frame(i % 2 === 0 ? 1 : 2, line)));
+    expect(demultiplexLog(raw).toString()).toBe(lines.join(''));
+  });
+
+  it('keeps payload bytes that look like headers or control characters', () => {
+    const payload = Buffer.from([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x08, 0x0a]);
+    expect(demultiplexLog(Buffer.concat([frame(1, payload), frame(2, 'after\n')]))).toEqual(
+      Buffer.concat([payload, Buffer.from('after\n')]),
+    );
+  });
+
+  it('keeps stdout and stderr in the order they were written', () => {
+    const raw = Buffer.concat([frame(1, 'one\n'), frame(2, 'two\n'), frame(1, 'three\n')]);
+    expect(demultiplexLog(raw).toString()).toBe('one\ntwo\nthree\n');
+  });
+
+  it('keeps what arrived of a last frame cut short, and nothing of a header cut short', () => {
+    const whole = Buffer.concat([frame(1, 'complete\n'), frame(1, 'cut short\n')]);
+    expect(demultiplexLog(whole.subarray(0, whole.length - 4)).toString()).toBe('complete\ncut sh');
+    expect(demultiplexLog(Buffer.concat([frame(1, 'complete\n'), Buffer.from([1, 0, 0])])).toString()).toBe(
+      'complete\n',
+    );
+  });
+
+  it('returns output that is not multiplexed (a TTY) as it is, short or empty', () => {
+    expect(demultiplexLog(Buffer.from('plain tty output\n')).toString()).toBe('plain tty output\n');
+    expect(demultiplexLog(Buffer.from('ok\n')).toString()).toBe('ok\n');
+    expect(demultiplexLog(Buffer.alloc(0)).length).toBe(0);
+  });
+
+  it('agrees with the streaming demuxer on a frame split across chunks', async () => {
+    const raw = Buffer.concat([frame(1, 'a'.repeat(0x0a)), frame(2, 'b'.repeat(300)), frame(1, 'c'.repeat(0x41))]);
+    const out = sink();
+    const err = sink();
+    // Cuts inside the second header (its size bytes) and inside the payloads.
+    await demuxDockerStream(Readable.from(cut(raw, [22, 5, 100])), out.stream, err.stream, { end: true });
+    expect(Buffer.concat([out.data(), err.data()]).length).toBe(demultiplexLog(raw).length);
+    expect(out.data().toString()).toBe('a'.repeat(0x0a) + 'c'.repeat(0x41));
+    expect(err.data().toString()).toBe('b'.repeat(300));
   });
 });
