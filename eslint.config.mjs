@@ -69,6 +69,24 @@ export default tseslint.config(
     },
   },
   {
+    // The client runs anywhere that reaches Temporal; activities run where the backups and containers are.
+    // What the CLI shows comes through Temporal (a workflow on the worker's task queue), never from this disk.
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)activities(/|$)',
+              message: 'the client never imports activities: ask the worker through a workflow (workflows/index.ts)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -77,7 +77,7 @@ export async function listBackupCatalog(
     backups.push(toBackupInfo(service, name, info.size, takenAt, now));
   }
   backups.sort((a, b) => b.takenAt.localeCompare(a.takenAt) || b.file.localeCompare(a.file));
-  return { service, backups, malformed };
+  return { service, directory: config.backupDirectory, backups, malformed };
 }
 
 /** Size of a regular file confined to the directory; undefined for directories, escaping symlinks and races. */

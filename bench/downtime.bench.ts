@@ -4,7 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { backupService, generateData, sandboxDown, sandboxUp, type BackupResult } from '../sandbox';
 import type { Topology } from '../shared/node/topology';
 import type { FullSystemRestoreResult } from '../shared/workflow-types';
-import type { fullSystemRestore } from '../workflows/full-system-restore';
+import { fullSystemRestore } from '../workflows';
 import {
   measurementTable,
   medianDowntime,
@@ -99,8 +99,10 @@ async function restoreEverything(
   round: number,
   backups: BackupResult[],
 ): Promise<RestoreRun> {
-  log(`bench: fullSystemRestore {} at scale ${scale}, round ${round}, on ${TASK_QUEUE} (namespace ${BENCH_NAMESPACE})`);
-  const handle = await run.client.workflow.start<typeof fullSystemRestore>('fullSystemRestore', {
+  log(
+    `bench: ${fullSystemRestore.name} {} at scale ${scale}, round ${round}, on ${TASK_QUEUE} (namespace ${BENCH_NAMESPACE})`,
+  );
+  const handle = await run.client.workflow.start(fullSystemRestore, {
     taskQueue: TASK_QUEUE,
     workflowId: `bench-downtime-scale${scale}-round${round}-${process.pid}-${Date.now()}`,
     args: [{}],

@@ -33,10 +33,17 @@ export function assertKnownServices(services: readonly string[], configFile = se
   for (const service of services) getService(topology, service);
 }
 
-/** The workflow's own input schema, checked before starting it: a bad field is exit 2, named like the workflow would. */
-export function checkWorkflowInput(workflowType: string, schema: z.ZodType, input: unknown): void {
+/**
+ * The workflow's own input schema, checked before starting it: a bad field is exit 2, named like the workflow
+ * would. Returns the input as given, typed (the workflow applies the defaults itself).
+ */
+export function checkWorkflowInput<Schema extends z.ZodType>(
+  workflowType: string,
+  schema: Schema,
+  input: unknown,
+): z.input<Schema> {
   const parsed = schema.safeParse(input);
-  if (parsed.success) return;
+  if (parsed.success) return input as z.input<Schema>;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
   throw new CliError(`${workflowType} input is invalid: ${problems.join('; ')}`, ExitCode.usage);
 }

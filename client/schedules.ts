@@ -1,6 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { settings } from '../shared/node/settings';
 import { NIGHTLY_DRILL_SCHEDULE_ID } from '../shared/workflow-types';
+import { restoreDrill } from '../workflows';
 
 export { NIGHTLY_DRILL_SCHEDULE_ID };
 
@@ -19,7 +20,7 @@ function scheduleOptions(options: DrillScheduleOptions): ScheduleOptions {
     spec: { cronExpressions: [options.cron ?? '0 3 * * *'], timezone: options.timezone ?? 'UTC' },
     action: {
       type: 'startWorkflow',
-      workflowType: 'restoreDrill',
+      workflowType: restoreDrill,
       taskQueue: settings.taskQueue,
       args: [options.services ? { services: options.services } : {}],
       workflowId: `${scheduleId}-run`,

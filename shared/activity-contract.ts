@@ -16,6 +16,8 @@ export interface BackupInfo {
 
 export interface BackupCatalog {
   service: string;
+  /** The worker's backup directory of the service, where these files were read. */
+  directory: string;
   backups: BackupInfo[]; // newest first
   /** Files that look like this service's backups but do not follow the naming convention. */
   malformed: string[];
@@ -74,6 +76,7 @@ export interface RestoreProgress {
 /** The signal a running restore sends to its workflow (see workflows/definitions.ts). */
 export const RESTORE_PROGRESS_SIGNAL = 'restoreProgress';
 
+/** What the restore activity signals at milestones and heartbeats all along (its heartbeat details). */
 export interface RestoreProgressUpdate extends RestoreProgress {
   service: string;
   file: string;
@@ -254,3 +257,9 @@ export interface DrActivities {
   /** Reads the calling workflow's history: who started it and who sent the approve/reject request. */
   approvalIdentities(input: ApprovalRequestRef): Promise<RequestIdentities>;
 }
+
+/**
+ * The activity type a client looks for among a workflow's pending activities to read restore bytes from its
+ * heartbeat. Checked against the contract: renaming the method breaks the build here, not the CLI at 3 a.m.
+ */
+export const RESTORE_BACKUP_ACTIVITY = 'restoreBackup' satisfies keyof DrActivities;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type {
+  BackupCatalog,
   BackupInfo,
   ContainerState,
   DatabaseSnapshot,
@@ -134,6 +135,16 @@ export const pruneRestoreCopiesInputSchema = z
   .strict();
 
 export type PruneRestoreCopiesInput = z.input<typeof pruneRestoreCopiesInputSchema>;
+
+/** `opareta-dr backups list`: the input names a service or nothing (every service), never a path. */
+export const listBackupCatalogsInputSchema = z.object({ service: serviceName.optional() }).strict();
+
+export type ListBackupCatalogsInput = z.input<typeof listBackupCatalogsInputSchema>;
+
+/** A service's backups as the worker sees them, with the RPO its newest backup is held to. */
+export interface ServiceBackupCatalog extends BackupCatalog {
+  rpoHours: number;
+}
 
 export interface PruneRestoreCopiesResult {
   dryRun: boolean;

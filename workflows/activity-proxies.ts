@@ -15,6 +15,15 @@ const quickRetry: RetryPolicy = {
 /** Catalog, metadata and single SQL statements against PostgreSQL: seconds each. */
 export const quick = proxyActivities<DrActivities>({ startToCloseTimeout: '2 minutes', retry: quickRetry });
 
+/**
+ * The backup listing an SRE waits for at the terminal (`opareta-dr backups list`): a directory read, seconds at
+ * most, retried once; the client bounds the whole listing workflow too.
+ */
+export const catalogReads = proxyActivities<DrActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { ...quickRetry, maximumAttempts: 2 },
+});
+
 /** Stopping and starting app containers: `docker stop` may wait for a slow SIGTERM. */
 export const apps = proxyActivities<DrActivities>({ startToCloseTimeout: '3 minutes', retry: quickRetry });
 

@@ -1,6 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { addActivity } from '../../sandbox';
 import type { FullSystemRestoreResult, RestoreDatabaseResult } from '../../shared/workflow-types';
+import { fullSystemRestore, restoreDatabase } from '../../workflows';
 import type { ChaosGeneration } from './backups';
 import { repairContainers, repairService } from './containers';
 import { allowConnections, databasesOf, dropDatabaseForce, renameDatabaseForce, restoreRoles } from './db';
@@ -99,11 +100,11 @@ export async function runScenario(
     const common = { taskQueue: stack.taskQueue, workflowId };
     handles.push(
       scenario.fullSystem
-        ? await stack.client.workflow.start('fullSystemRestore', {
+        ? await stack.client.workflow.start(fullSystemRestore, {
             ...common,
             args: [{ timestamp: generation.timestamp, healthTimeoutSeconds: HEALTH_TIMEOUT_SECONDS }],
           })
-        : await stack.client.workflow.start('restoreDatabase', {
+        : await stack.client.workflow.start(restoreDatabase, {
             ...common,
             args: [
               {

@@ -38,7 +38,7 @@ export async function isClosed(handle: WorkflowHandle): Promise<boolean> {
   }
 }
 
-/** The `progress` query, answered by the worker; undefined while no worker answers. */
+/** The progress query (progressQuery), answered by the worker; undefined while no worker answers. */
 export async function progressOf(handle: WorkflowHandle): Promise<WorkflowProgress | undefined> {
   try {
     return await handle.query(progressQuery);

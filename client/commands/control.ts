@@ -12,32 +12,36 @@ import { printOutcome } from './outcome';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function registerControlCommands(program: Command): void {
-  program
-    .command('approve')
-    .description('approve the swap of a verified restore that waits for approval')
-    .argument('<workflow-id>')
-    .option('--by <name>', 'a note on who approves; the approver recorded is your Temporal client identity')
-    .option('--reason <text>', 'why, for the history')
-    .option('--json', 'machine-readable output')
-    .action(
-      action(async (workflowId: string, o: { by?: string; reason?: string } & OutputOptions) => {
-        await decide(workflowId, approveUpdate, o);
-      }),
-    );
+/** The two answers to a restore waiting for approval: CLI commands, each sending its Temporal update. */
+const DECISIONS = [
+  {
+    usage: 'approve <workflow-id>',
+    verb: 'approves',
+    description: 'approve the swap of a verified restore that waits for approval',
+    update: approveUpdate,
+  },
+  {
+    usage: 'reject <workflow-id>',
+    verb: 'rejects',
+    description: 'reject the swap: the side database is dropped and production stays as it is',
+    update: rejectUpdate,
+  },
+] as const;
 
-  program
-    .command('reject')
-    .description('reject the swap: the side database is dropped and production stays as it is')
-    .argument('<workflow-id>')
-    .option('--by <name>', 'a note on who rejects; the identity recorded is your Temporal client identity')
-    .option('--reason <text>', 'why, for the history')
-    .option('--json', 'machine-readable output')
-    .action(
-      action(async (workflowId: string, o: { by?: string; reason?: string } & OutputOptions) => {
-        await decide(workflowId, rejectUpdate, o);
-      }),
-    );
+export function registerControlCommands(program: Command): void {
+  for (const decision of DECISIONS) {
+    program
+      .command(decision.usage)
+      .description(decision.description)
+      .option('--by <name>', `a note on who ${decision.verb}; the identity recorded is your Temporal client identity`)
+      .option('--reason <text>', 'why, for the history')
+      .option('--json', 'machine-readable output')
+      .action(
+        action(async (workflowId: string, o: { by?: string; reason?: string } & OutputOptions) => {
+          await decide(workflowId, decision.update, o);
+        }),
+      );
+  }
 
   program
     .command('status')

@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { settings } from '../../shared/node/settings';
 import { loadTopology } from '../../shared/node/topology';
+import { fullSystemRestore, restoreDatabase, restoreDrill } from '../../workflows';
+import { OparetaOutcome, OparetaService } from '../../workflows/definitions';
 import { action } from '../action';
 import { parsePositiveInteger } from '../arguments';
 import { CliError, emit, ExitCode, table, type OutputOptions } from '../output';
@@ -10,7 +12,8 @@ import { renderHtml, renderMarkdown } from '../report/render';
 import { parseSince } from '../since';
 import { withClient, workflowUiUrl } from '../temporal';
 
-const WORKFLOW_TYPES = ['restoreDatabase', 'fullSystemRestore', 'restoreDrill'];
+/** The workflows an SRE looks back on; listings and locks are left out. */
+const WORKFLOW_TYPES = [restoreDatabase, fullSystemRestore, restoreDrill].map((workflow) => workflow.name);
 
 export function registerHistoryCommands(program: Command): void {
   program
@@ -38,8 +41,8 @@ export function registerHistoryCommands(program: Command): void {
               status: w.status.name,
               started: w.startTime.toISOString(),
               closed: w.closeTime?.toISOString(),
-              service: stringAttribute(attributes, 'OparetaService'),
-              outcome: stringAttribute(attributes, 'OparetaOutcome'),
+              service: stringAttribute(attributes, OparetaService.name),
+              outcome: stringAttribute(attributes, OparetaOutcome.name),
               url: workflowUiUrl(w.workflowId, w.runId),
             });
             if (found.length >= limit) break;

@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import type { Command } from 'commander';
 import { settings } from '../../shared/node/settings';
 import {
@@ -7,6 +8,7 @@ import {
   restoreDrillInputSchema,
   restoreWorkflowId,
 } from '../../shared/workflow-types';
+import { fullSystemRestore, restoreDatabase, restoreDrill } from '../../workflows';
 import { action } from '../action';
 import { assertKnownServices, checkWorkflowInput } from '../arguments';
 import { CliError, emit, ExitCode } from '../output';
@@ -34,22 +36,25 @@ function summarize(workflowType: string, input: Record<string, unknown>): string
   return `${workflowType} ${parts.join(' ') || '(defaults)'} — started with opareta-dr by ${process.env.USER ?? 'unknown'}`;
 }
 
-async function startAndMaybeWait(
-  workflowType: string,
+/** The workflows the CLI starts, each taking one input object (see shared/workflow-types.ts). */
+type StartableWorkflow = Workflow & ((input: never) => Promise<unknown>);
+
+async function startAndMaybeWait<W extends StartableWorkflow>(
+  workflow: W,
   workflowId: string,
-  input: Record<string, unknown>,
+  input: Parameters<W>[0],
   options: StartOptions,
 ): Promise<void> {
   const client = await connectClient();
   try {
-    const handle = await startOrExplain(client, workflowType, workflowId, input);
+    const handle = await startOrExplain(client, workflow, workflowId, input);
     if (!options.wait) {
       emit(
         options,
         { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, url: workflowUiUrl(handle.workflowId) },
         () =>
           [
-            `started ${workflowType}: ${handle.workflowId}`,
+            `started ${workflow.name}: ${handle.workflowId}`,
             `  follow:  opareta-dr status ${handle.workflowId} --watch`,
             `  UI:      ${workflowUiUrl(handle.workflowId)}`,
           ].join('\n'),
@@ -61,24 +66,24 @@ async function startAndMaybeWait(
         `started ${handle.workflowId}, waiting for the result (${workflowUiUrl(handle.workflowId)})\n`,
       );
     const result = await handle.result();
-    printOutcome(options, workflowType, handle.workflowId, result);
+    printOutcome(options, workflow.name, handle.workflowId, result);
   } finally {
     await client.connection.close();
   }
 }
 
-async function startOrExplain(
+async function startOrExplain<W extends StartableWorkflow>(
   client: Client,
-  workflowType: string,
+  workflow: W,
   workflowId: string,
-  input: Record<string, unknown>,
+  input: Parameters<W>[0],
 ) {
   try {
-    return await client.workflow.start(workflowType, {
+    return await client.workflow.start(workflow, {
       taskQueue: settings.taskQueue,
       workflowId,
-      args: [input],
-      staticSummary: summarize(workflowType, input),
+      args: [input] as Parameters<W>,
+      staticSummary: summarize(workflow.name, input as Record<string, unknown>),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -121,11 +126,11 @@ export function registerStartCommands(program: Command): void {
           skipServiceChecks: o.skipServiceChecks,
           dryRun: o.dryRun,
         });
-        checkWorkflowInput('restoreDatabase', restoreDatabaseInputSchema, input);
+        const request = checkWorkflowInput(restoreDatabase.name, restoreDatabaseInputSchema, input);
         assertKnownServices([service]);
         // One ID per service: Temporal refuses a second restore of the same service while one runs.
         const workflowId = o.dryRun ? `${restoreWorkflowId(service)}-dry-run-${idStamp()}` : restoreWorkflowId(service);
-        await startAndMaybeWait('restoreDatabase', workflowId, input, o);
+        await startAndMaybeWait(restoreDatabase, workflowId, request, o);
       }),
     );
 
@@ -148,9 +153,9 @@ export function registerStartCommands(program: Command): void {
           requireApproval: o.requireApproval,
           approvalTimeout: o.approvalTimeout,
         });
-        checkWorkflowInput('fullSystemRestore', fullSystemRestoreInputSchema, input);
+        const request = checkWorkflowInput(fullSystemRestore.name, fullSystemRestoreInputSchema, input);
         assertKnownServices((o.services as string[] | undefined) ?? []);
-        await startAndMaybeWait('fullSystemRestore', `full-restore-${idStamp()}`, input, o);
+        await startAndMaybeWait(fullSystemRestore, `full-restore-${idStamp()}`, request, o);
       }),
     );
 
@@ -164,9 +169,9 @@ export function registerStartCommands(program: Command): void {
     .action(
       action(async (o: { service?: string[]; backup?: string } & StartOptions) => {
         const input = compact({ services: o.service, backup: o.backup });
-        checkWorkflowInput('restoreDrill', restoreDrillInputSchema, input);
+        const request = checkWorkflowInput(restoreDrill.name, restoreDrillInputSchema, input);
         assertKnownServices(o.service ?? []);
-        await startAndMaybeWait('restoreDrill', `drill-${idStamp()}`, input, o);
+        await startAndMaybeWait(restoreDrill, `drill-${idStamp()}`, request, o);
       }),
     );
 }

@@ -1,11 +1,12 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { restoreDrill } from '../../workflows';
 import type { DrillPoint } from './model';
 
 type ServicePart = Record<string, unknown>;
 
 /** Reads every restoreDrill started since `since` from Temporal visibility, with its report or its failure. */
 export async function collectDrillPoints(client: Client, since: Date): Promise<DrillPoint[]> {
-  const query = `WorkflowType = 'restoreDrill' AND StartTime > '${since.toISOString()}'`;
+  const query = `WorkflowType = '${restoreDrill.name}' AND StartTime > '${since.toISOString()}'`;
   const points: DrillPoint[] = [];
   for await (const execution of client.workflow.list({ query })) {
     if (execution.status.name === 'RUNNING') continue;

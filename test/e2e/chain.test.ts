@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useWorkerProcess } from '../support/e2e-worker';
 import { temporalCli } from '../support/temporal-cli';
+import { ping } from '../../workflows';
 
 describe('client → Temporal dev server → worker → activity → Docker/PostgreSQL', () => {
   const { taskQueue } = useWorkerProcess('chain');
@@ -10,7 +11,7 @@ describe('client → Temporal dev server → worker → activity → Docker/Post
       'workflow',
       'execute',
       '--type',
-      'ping',
+      ping.name,
       '--task-queue',
       taskQueue,
       '--input',

@@ -16,6 +16,8 @@ import {
   sortCounts,
 } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
+import { restoreDatabase } from '../../workflows';
 
 const argus = sandboxService('argus');
 
@@ -47,13 +49,13 @@ describe('the argus database container killed in the middle of a restore of argu
     const workerPid = worker().child.pid;
     const handle = await (
       await client()
-    ).workflow.start('restoreDatabase', {
+    ).workflow.start(restoreDatabase, {
       taskQueue,
       workflowId: testWorkflowId('e2e-dbkill'),
       args: [{ service: 'argus', backup: bigBackup }],
     });
     try {
-      await waitForPendingActivity(handle, 'restoreBackup');
+      await waitForPendingActivity(handle, RESTORE_BACKUP_ACTIVITY);
       // A few seconds into the restore: psql in the container is streaming COPY data.
       await new Promise((resolve) => setTimeout(resolve, 4_000));
       await killContainer(argus.databaseContainer);
@@ -64,7 +66,7 @@ describe('the argus database container killed in the middle of a restore of argu
       expect(result.outcome).toBe('restored');
       expect(result.backup?.file).toBe(bigBackup);
       // The kill cost the restore an attempt, which Temporal retried on the same, living worker.
-      expect(Math.max(...(await finishingAttempts(handle, 'restoreBackup')))).toBeGreaterThan(1);
+      expect(Math.max(...(await finishingAttempts(handle, RESTORE_BACKUP_ACTIVITY)))).toBeGreaterThan(1);
       expect(worker().child.exitCode).toBeNull();
       expect(worker().child.signalCode).toBeNull();
       expect(worker().child.pid).toBe(workerPid);
@@ -75,7 +77,7 @@ describe('the argus database container killed in the middle of a restore of argu
       // Put the sandbox back on its latest backup for whatever runs next.
       const back = (await (
         await client()
-      ).workflow.execute('restoreDatabase', {
+      ).workflow.execute(restoreDatabase, {
         taskQueue,
         workflowId: testWorkflowId('e2e-dbkill-back'),
         args: [{ service: 'argus', backup: (await backups('argus'))[0].file }],

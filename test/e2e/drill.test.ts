@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { RestoreDrillResult } from '../../shared/workflow-types';
+import type { RestoreDrillInput } from '../../shared/workflow-types';
 import { plantTruncatedLatest } from '../support/broken-backup';
 import { useWorkerProcess } from '../support/e2e-worker';
 import { backups, databasesOf, liveRowCounts, sortCounts } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+import { restoreDrill } from '../../workflows';
 
 function containerNames(): string[] {
   return execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8' })
@@ -16,8 +17,8 @@ function containerNames(): string[] {
 describe('restoreDrill on the sandbox', () => {
   const { taskQueue } = useWorkerProcess('drill');
   const client = useTemporalClient();
-  const drill = async (input: object) =>
-    (await client()).workflow.execute<(input: object) => Promise<RestoreDrillResult>>('restoreDrill', {
+  const drill = async (input: RestoreDrillInput) =>
+    (await client()).workflow.execute(restoreDrill, {
       taskQueue,
       workflowId: testWorkflowId('e2e-drill'),
       args: [input],

@@ -12,6 +12,7 @@ import {
 } from '../support/sandbox-db';
 import { temporalCli } from '../support/temporal-cli';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+import { fullSystemRestore } from '../../workflows';
 
 const services = ['argus', 'hermes'];
 
@@ -32,7 +33,7 @@ describe('fullSystemRestore on the sandbox', () => {
 
     const result = await (
       await client()
-    ).workflow.execute<(input: object) => Promise<FullSystemRestoreResult>>('fullSystemRestore', {
+    ).workflow.execute(fullSystemRestore, {
       taskQueue,
       workflowId: testWorkflowId('e2e-full-older'),
       args: [{ timestamp }],
@@ -66,7 +67,7 @@ describe('fullSystemRestore on the sandbox', () => {
       'workflow',
       'execute',
       '--type',
-      'fullSystemRestore',
+      fullSystemRestore.name,
       '--task-queue',
       taskQueue,
       '--workflow-id',

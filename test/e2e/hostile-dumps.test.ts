@@ -4,11 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RestoreDatabaseResult, RestoreDrillResult } from '../../shared/workflow-types';
 import { craft, readDump, tricks, writeDump, type CraftedDump } from '../integration/activities/hostile-dumps/corpus';
 import { useWorkerProcess } from '../support/e2e-worker';
 import { backups, databasesOf, liveRowCounts, sandboxService, sortCounts } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+import { restoreDatabase, restoreDrill } from '../../workflows';
 
 /**
  * Issue 8 on the sandbox: crafted dumps (the newest real argus backup with one trick each, see
@@ -77,18 +77,22 @@ function expectNamed(text: string, dump: CraftedDump & { file: string }): void {
 describe('hostile dumps on the sandbox', () => {
   const { taskQueue } = useWorkerProcess('hostile');
   const client = useTemporalClient();
-  const run = async <T>(type: string, prefix: string, input: object) =>
-    (await client()).workflow.execute<(input: object) => Promise<T>>(type, {
+  const run = async <W extends typeof restoreDatabase | typeof restoreDrill>(
+    workflow: W,
+    prefix: string,
+    input: Parameters<W>[0],
+  ) =>
+    (await client()).workflow.execute(workflow, {
       taskQueue,
       workflowId: testWorkflowId(prefix),
-      args: [input],
+      args: [input] as Parameters<W>,
     });
 
   it('a named restoreDatabase of each crafted file fails for good, naming file, line and command', async () => {
     const liveBefore = sortCounts(await liveRowCounts('argus'));
     const databasesBefore = await databasesOf('argus');
     for (const dump of crafted) {
-      const err = await run('restoreDatabase', 'e2e-hostile-restore', { service: 'argus', backup: dump.file }).then(
+      const err = await run(restoreDatabase, 'e2e-hostile-restore', { service: 'argus', backup: dump.file }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -105,7 +109,7 @@ describe('hostile dumps on the sandbox', () => {
 
   it('a restoreDrill of each crafted file fails, naming it', async () => {
     for (const dump of crafted) {
-      const result = await run<RestoreDrillResult>('restoreDrill', 'e2e-hostile-drill', {
+      const result = await run(restoreDrill, 'e2e-hostile-drill', {
         services: ['argus'],
         backup: dump.file,
       });
@@ -127,7 +131,7 @@ describe('hostile dumps on the sandbox', () => {
     );
     expect((await backups('argus'))[0].file).toBe(dump.file);
 
-    const result = await run<RestoreDatabaseResult>('restoreDatabase', 'e2e-hostile-dry', {
+    const result = await run(restoreDatabase, 'e2e-hostile-dry', {
       service: 'argus',
       dryRun: true,
     });

@@ -6,6 +6,8 @@ import { readDump, writeDump } from '../integration/activities/hostile-dumps/cor
 import { useWorkerProcess } from '../support/e2e-worker';
 import { backups, databasesOf, sandboxService } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
+import { restoreDatabase } from '../../workflows';
 
 /**
  * Issue 9, points 3 and 4 on the sandbox: the newest real argus backup with one table added after its prologue, whose
@@ -105,7 +107,7 @@ describe('no secret in the history of a failing restore', () => {
       const err = await (
         await client()
       ).workflow
-        .execute('restoreDatabase', { taskQueue, workflowId, args: [{ service: 'argus', backup: file }] })
+        .execute(restoreDatabase, { taskQueue, workflowId, args: [{ service: 'argus', backup: file }] })
         .then(
           () => undefined,
           (e: unknown) => e,
@@ -122,7 +124,7 @@ describe('no secret in the history of a failing restore', () => {
 
       const events = history.events ?? [];
       const restores = events.filter(
-        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'restoreBackup',
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === RESTORE_BACKUP_ACTIVITY,
       );
       expect(restores).toHaveLength(1);
       const scheduledId = restores[0].eventId;

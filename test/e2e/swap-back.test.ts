@@ -4,11 +4,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { settings } from '../../shared/node/settings';
 import { loadTopology } from '../../shared/node/topology';
-import type { RestoreDatabaseResult } from '../../shared/workflow-types';
 import { useWorkerProcess } from '../support/e2e-worker';
 import { healthStatuses } from '../support/health';
 import { backups, databasesOf, dropKeptDatabases, liveRowCounts, sortCounts } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
+import { restoreDatabase } from '../../workflows';
 
 /**
  * The sandbox topology, except that hermes has a third health URL where nothing listens: every swap
@@ -39,7 +39,7 @@ describe('a health failure after the swap', () => {
 
     const result = await (
       await client()
-    ).workflow.execute<(input: object) => Promise<RestoreDatabaseResult>>('restoreDatabase', {
+    ).workflow.execute(restoreDatabase, {
       taskQueue,
       workflowId: testWorkflowId('e2e-swap-back'),
       args: [{ service: 'hermes', backup: olderBackup, healthTimeoutSeconds: 10 }],

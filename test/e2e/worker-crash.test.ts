@@ -13,6 +13,8 @@ import {
 } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
+import { restoreDatabase } from '../../workflows';
 
 describe('a worker killed with SIGKILL in the middle of a restore', () => {
   const client = useTemporalClient();
@@ -24,13 +26,13 @@ describe('a worker killed with SIGKILL in the middle of a restore', () => {
     const workers: WorkerProcess[] = [await startWorkerProcess(env)];
     const handle = await (
       await client()
-    ).workflow.start('restoreDatabase', {
+    ).workflow.start(restoreDatabase, {
       taskQueue,
       workflowId: testWorkflowId('e2e-crash'),
       args: [{ service: 'hermes', backup: bigBackup }],
     });
     try {
-      await waitForPendingActivity(handle, 'restoreBackup');
+      await waitForPendingActivity(handle, RESTORE_BACKUP_ACTIVITY);
       // The workflow's own progress query shows the restore moving while it runs (the activity signals it).
       const midway = await waitForLiveQueryProgress(handle, 'hermes');
       expect(midway.bytesDone).toBeGreaterThan(0);
@@ -51,7 +53,7 @@ describe('a worker killed with SIGKILL in the middle of a restore', () => {
       // Put the sandbox back on its latest backup for whatever runs next.
       const back = (await (
         await client()
-      ).workflow.execute('restoreDatabase', {
+      ).workflow.execute(restoreDatabase, {
         taskQueue,
         workflowId: testWorkflowId('e2e-crash-back'),
         args: [{ service: 'hermes', backup: (await backups('hermes'))[0].file }],

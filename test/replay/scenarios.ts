@@ -3,15 +3,17 @@
  * their histories as fixtures; the replay test runs them again and replays both.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { serviceLockWorkflowId } from '../../shared/workflow-types';
+import { fullSystemRestore, ping, restoreDatabase, restoreDrill } from '../../workflows';
 import { approveSignal } from '../../workflows/definitions';
 import { FakeWorld } from '../workflows/support/fake-world';
 import { waitForStep } from '../workflows/support/test-server';
 
 export interface Scenario {
   name: string;
-  workflowType: string;
+  workflow: Workflow;
   input: Record<string, unknown>;
   arrange?: (world: FakeWorld) => void;
   interact?: (handle: WorkflowHandle) => Promise<void>;
@@ -20,16 +22,16 @@ export interface Scenario {
 }
 
 export const scenarios: Scenario[] = [
-  { name: 'ping', workflowType: 'ping', input: {} },
+  { name: ping.name, workflow: ping, input: {} },
   {
     name: 'restore-database-swap',
-    workflowType: 'restoreDatabase',
+    workflow: restoreDatabase,
     input: { service: 'argus' },
     children: () => [serviceLockWorkflowId('argus')],
   },
   {
     name: 'restore-database-approved',
-    workflowType: 'restoreDatabase',
+    workflow: restoreDatabase,
     input: { service: 'hermes', requireApproval: true },
     interact: async (handle) => {
       await waitForStep(handle, 'awaiting-approval');
@@ -38,26 +40,26 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'restore-database-rolled-back',
-    workflowType: 'restoreDatabase',
+    workflow: restoreDatabase,
     input: { service: 'argus' },
     arrange: (world) => world.unhealthyBackups.add(world.service('argus').backups[0].file),
   },
   {
     name: 'restore-database-in-place-fallback',
-    workflowType: 'restoreDatabase',
+    workflow: restoreDatabase,
     input: { service: 'hermes', mode: 'in-place' },
     arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
   },
-  { name: 'full-system-restore', workflowType: 'fullSystemRestore', input: {} },
+  { name: 'full-system-restore', workflow: fullSystemRestore, input: {} },
   {
     name: 'full-system-restore-verification-failed',
-    workflowType: 'fullSystemRestore',
+    workflow: fullSystemRestore,
     input: {},
     arrange: (world) => world.failVerification.add('hermes'),
   },
   {
     name: 'restore-drill',
-    workflowType: 'restoreDrill',
+    workflow: restoreDrill,
     input: {},
     arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
     children: (workflowId) => [`${workflowId}-argus`, `${workflowId}-hermes`],
@@ -81,7 +83,7 @@ export async function runScenario(
   scenario.arrange?.(world);
   resetWorld(world);
   const workflowId = `replay-${scenario.name}`;
-  const handle = await client.workflow.start(scenario.workflowType, {
+  const handle = await client.workflow.start(scenario.workflow, {
     taskQueue,
     workflowId,
     args: [scenario.input],

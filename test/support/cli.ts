@@ -9,10 +9,21 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `npx opareta-dr <args>` from the project folder, as an SRE would. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 300_000): Promise<CliRun> {
+/**
+ * Runs `npx opareta-dr <args>` from the project folder, as an SRE would; with `cwd`, runs the same bin from
+ * that folder instead (npx finds the project's bin only inside the project).
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 300_000,
+  cwd?: string,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'opareta-dr', ...args], { cwd: root, env: { ...process.env, ...env } });
+    const [command, ...prefix] = cwd
+      ? [process.execPath, path.join(root, 'bin', 'opareta-dr.js')]
+      : ['npx', '--no-install', 'opareta-dr'];
+    const child = spawn(command, [...prefix, ...args], { cwd: cwd ?? root, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,5 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { ServiceProgress, WorkflowProgress } from '../../shared/workflow-types';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
+import type { ServiceProgress } from '../../shared/workflow-types';
+import { progressQuery } from '../../workflows/definitions';
 
 /** Polls until the workflow has an attempt of `activityType` running, and returns its attempt number. */
 export async function waitForPendingActivity(
@@ -20,7 +22,7 @@ export async function waitForPendingActivity(
 }
 
 /**
- * Polls until the workflow's `progress` query shows restored bytes of a service while its restore
+ * Polls until the workflow's progress query (progressQuery) shows restored bytes of a service while its restore
  * activity is still running: the bytes then came from the running activity, not from its result.
  */
 export async function waitForLiveQueryProgress(
@@ -30,9 +32,9 @@ export async function waitForLiveQueryProgress(
 ): Promise<ServiceProgress> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const progress = await handle.query<WorkflowProgress>('progress');
+    const progress = await handle.query(progressQuery);
     const description = await handle.describe();
-    const restoring = description.raw.pendingActivities?.some((a) => a.activityType?.name === 'restoreBackup');
+    const restoring = description.raw.pendingActivities?.some((a) => a.activityType?.name === RESTORE_BACKUP_ACTIVITY);
     const part = progress.services[service];
     if (restoring && part && part.bytesDone > 0) return part;
     if (description.status.name !== 'RUNNING') throw new Error(`workflow ended (${description.status.name})`);

@@ -51,3 +51,13 @@ describe('the lint rule that keeps workflows replayable', () => {
     expect(await ruleMessages('workflows/restore/probe.ts', code)).toEqual([]);
   }, 60_000);
 });
+
+describe('the lint rule that keeps the client off the worker’s disk', () => {
+  it('refuses activities in client files, and allows the workflow definitions', async () => {
+    const catalog =
+      "import { listBackupCatalog } from '../../activities/backup-catalog';\nexport const f = listBackupCatalog;\n";
+    expect(await ruleMessages('client/commands/probe.ts', catalog)).toHaveLength(1);
+    const definitions = "import { listBackupCatalogs } from '../../workflows';\nexport const f = listBackupCatalogs;\n";
+    expect(await ruleMessages('client/commands/probe.ts', definitions)).toEqual([]);
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 import { Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
 import type { ApprovalState, FullSystemRestoreInput, RestoreDatabaseInput } from '../../shared/workflow-types';
 import { fullSystemRestore, restoreDatabase } from '../../workflows';
 import { approveSignal, approveUpdate, rejectUpdate } from '../../workflows/definitions';
@@ -71,7 +72,7 @@ describe('approval decisions', () => {
 
   it('refuses an approve sent before the restore is verified, and does not remember it', async () => {
     const world = bed.reset();
-    const restoring = world.gate('restoreBackup');
+    const restoring = world.gate(RESTORE_BACKUP_ACTIVITY);
     const handle = await startRestore('alice@ops', { service: 'argus', requireApproval: true });
     await restoring.entered;
 
@@ -104,7 +105,7 @@ describe('approval decisions', () => {
     expect(await refusalOf(approve('carol@ops', handle))).toContain('too late: approved by bob@ops');
     expect((await handle.result()).outcome).toBe('restored');
 
-    const restoring = world.gate('restoreBackup');
+    const restoring = world.gate(RESTORE_BACKUP_ACTIVITY);
     const silent = await startRestore('alice@ops', { service: 'hermes' });
     await restoring.entered;
     const refusal = await refusalOf(approve('bob@ops', silent));
@@ -158,7 +159,7 @@ describe('approval decisions', () => {
     world.approvalRule = PRODUCTION_RULE;
     const failure = await failureOf(await startRestore('alice@ops', { service: 'argus', requireApproval: false }));
     expect(applicationFailure(failure)?.message).toContain('this deployment requires approval for every swap');
-    expect(world.called('restoreBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
   });
 
   it('in production an in-place restore needs two different approvers, neither the starter', async () => {

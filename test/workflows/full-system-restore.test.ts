@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
 import type { FullSystemRestoreInput } from '../../shared/workflow-types';
 import { approveSignal } from '../../workflows/definitions';
 import { fullSystemRestore, restoreDatabase } from '../../workflows';
@@ -34,7 +35,7 @@ describe('fullSystemRestore decisions', () => {
     expect(result.services.every((s) => s.downtimeSeconds !== undefined)).toBe(true);
     // Both restores ran before either service's apps were stopped.
     const calls = world.calls.map((c) => c.name);
-    expect(calls.lastIndexOf('restoreBackup')).toBeLessThan(calls.indexOf('stopApps'));
+    expect(calls.lastIndexOf(RESTORE_BACKUP_ACTIVITY)).toBeLessThan(calls.indexOf('stopApps'));
   });
 
   it('picks one generation for every service by its YYYYMMDD_HHMMSS timestamp', async () => {
@@ -72,7 +73,7 @@ describe('fullSystemRestore decisions', () => {
     expect(applicationFailure(failure)?.message).toContain(
       'hermes has no backup taken within 30 minutes of 20261123_020000',
     );
-    expect(world.called('restoreBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
   });
 
   it('swaps none when one service fails verification (all or nothing)', async () => {
@@ -131,7 +132,7 @@ describe('fullSystemRestore decisions', () => {
 
   it('is refused while a restore of one of its services runs', async () => {
     const world = bed.reset();
-    const gate = world.gate('restoreBackup');
+    const gate = world.gate(RESTORE_BACKUP_ACTIVITY);
     const single = await bed.env.client.workflow.start(restoreDatabase, {
       taskQueue: bed.taskQueue,
       workflowId: uniqueId('restore-hermes'),
@@ -151,7 +152,7 @@ describe('fullSystemRestore decisions', () => {
   it('drops both side databases when cancelled during the restores', async () => {
     const world = bed.reset();
     const gates = ['argus', 'hermes'].map((service) =>
-      world.gate('restoreBackup', (input) => (input as { service: string }).service === service),
+      world.gate(RESTORE_BACKUP_ACTIVITY, (input) => (input as { service: string }).service === service),
     );
     const handle = await start({});
     await Promise.all(gates.map((g) => g.entered));

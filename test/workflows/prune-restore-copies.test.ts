@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RestoreCopy } from '../../shared/activity-contract';
+import { RESTORE_BACKUP_ACTIVITY, type RestoreCopy } from '../../shared/activity-contract';
 import { pruneRestoreCopies, restoreDatabase } from '../../workflows';
 import { applicationFailure, failureOf, uniqueId } from './support/outcomes';
 import { useWorkflowTestbed } from './support/workflow-env';
@@ -53,7 +53,7 @@ describe('restore copies and disk room', () => {
       args: [{ service: 'argus' }],
     });
     expect(applicationFailure(await failureOf(handle))?.type).toBe('InsufficientDiskSpace');
-    expect(world.called('restoreBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
     expect(world.called('stopApps')).toEqual([]);
     expect(world.databaseNames('argus')).toEqual(['argus_db']);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
 import type { RestoreDatabaseInput } from '../../shared/workflow-types';
 import { restoreDatabase } from '../../workflows';
 import type { FakeWorld } from './support/fake-world';
@@ -40,21 +41,21 @@ describe('restoreDatabase cancelled at each step', () => {
     await handle.cancel();
 
     expect(wasCancelled(await failureOf(handle))).toBe(true);
-    expect(world.called('restoreBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
     expectLiveUntouched(world);
     await expectServiceUnlocked();
   });
 
   it('during the restore: waits for the restore to stop, then drops the side database', async () => {
     const world = bed.reset();
-    const gate = world.gate('restoreBackup');
+    const gate = world.gate(RESTORE_BACKUP_ACTIVITY);
     const handle = await start({ service: 'argus' });
     await gate.entered;
     await handle.cancel();
 
     expect(wasCancelled(await failureOf(handle))).toBe(true);
     expect(gate.wasCancelled).toBe(true);
-    const side = (world.called('restoreBackup')[0] as { targetDatabase: string }).targetDatabase;
+    const side = (world.called(RESTORE_BACKUP_ACTIVITY)[0] as { targetDatabase: string }).targetDatabase;
     expect(world.called('dropDatabase')).toEqual([{ service: 'argus', database: side }]);
     expect(world.called('stopApps')).toEqual([]);
     expectLiveUntouched(world);
@@ -106,7 +107,7 @@ describe('restoreDatabase cancelled at each step', () => {
 
   it('in-place mode during the restore: restarts the apps it stopped', async () => {
     const world = bed.reset();
-    const gate = world.gate('restoreBackup');
+    const gate = world.gate(RESTORE_BACKUP_ACTIVITY);
     const handle = await start({ service: 'argus', mode: 'in-place' });
     await gate.entered;
     expect(world.service('argus').appsRunning).toBe(false);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
 import type { RestoreDatabaseInput, RestoreDatabaseResult } from '../../shared/workflow-types';
 import { approveSignal, rejectSignal, swapPreviewQuery } from '../../workflows/definitions';
 import { restoreDatabase } from '../../workflows';
@@ -118,7 +119,7 @@ describe('restoreDatabase decisions', () => {
 
     expect(result.outcome).toBe('restored');
     const calls = callNames(world);
-    expect(calls.indexOf('stopApps')).toBeLessThan(calls.indexOf('restoreBackup'));
+    expect(calls.indexOf('stopApps')).toBeLessThan(calls.indexOf(RESTORE_BACKUP_ACTIVITY));
     expect(world.live('argus')?.origin).toBe('argus_20261124_020000.sql.gz');
     expect(world.database('argus', result.databases.preRestore)?.origin).toBe('original');
     expect(world.service('argus').appsRunning).toBe(true);
@@ -207,7 +208,7 @@ describe('restoreDatabase decisions', () => {
 
     expect(applicationFailure(failure)?.type).toBe('BackupCorrupt');
     expect(applicationFailure(failure)?.message).toContain(newest.file);
-    expect(world.called('restoreBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
   });
 
   it('picks the newest backup before a given time', async () => {
@@ -229,7 +230,7 @@ describe('restoreDatabase decisions', () => {
 
   it('refuses a second restore of a service while one runs, whatever its workflow ID', async () => {
     const world = bed.reset();
-    const gate = world.gate('restoreBackup');
+    const gate = world.gate(RESTORE_BACKUP_ACTIVITY);
     const first = await start({ service: 'argus' });
     await gate.entered;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
 import type { RestoreDrillInput } from '../../shared/workflow-types';
 import { OparetaKind, OparetaOutcome, OparetaService } from '../../workflows/definitions';
 import { ping, restoreDrill } from '../../workflows';
@@ -81,7 +82,7 @@ describe('restoreDrill decisions', () => {
     expect(argus.passed).toBe(false);
     expect(argus.brokenBackups.map((b) => b.file)).toEqual(world.service('argus').backups.map((b) => b.file));
     expect(argus.reason).toContain('no usable backup of argus');
-    expect(world.called('restoreBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
   });
 
   it('drops the scratch database when verification fails', async () => {
@@ -121,7 +122,7 @@ describe('restoreDrill decisions', () => {
     const world = bed.reset();
     // Both restores held, so the cancel finds each service's drill mid-restore.
     const gates = ['argus', 'hermes'].map((service) =>
-      world.gate('restoreBackup', (input) => (input as { service: string }).service === service),
+      world.gate(RESTORE_BACKUP_ACTIVITY, (input) => (input as { service: string }).service === service),
     );
     const handle = await start({});
     await Promise.all(gates.map((g) => g.entered));
@@ -135,7 +136,7 @@ describe('restoreDrill decisions', () => {
 
   it('cleans up when its own deadline passes during the restore', async () => {
     const world = bed.reset();
-    const gate = world.gate('restoreBackup');
+    const gate = world.gate(RESTORE_BACKUP_ACTIVITY);
     // 0.05 min = 3 s of the test server's clock.
     const result = await (await start({ services: ['argus'], timeoutMinutes: 0.05 })).result();
 
@@ -164,12 +165,12 @@ describe('restoreDrill decisions', () => {
   });
 });
 
-describe('ping', () => {
+describe(ping.name, () => {
   it('describes every service and checks its database connection', async () => {
     bed.reset();
     const result = await bed.env.client.workflow.execute(ping, {
       taskQueue: bed.taskQueue,
-      workflowId: uniqueId('ping'),
+      workflowId: uniqueId(ping.name),
       args: [{}],
     });
     expect(result.map((s) => [s.service, s.database, s.serverVersion])).toEqual([

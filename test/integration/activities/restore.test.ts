@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import type { BackupManifest, DrActivities } from '../../../shared/activity-contract';
+import { RESTORE_BACKUP_ACTIVITY, type BackupManifest, type DrActivities } from '../../../shared/activity-contract';
 import {
   dumpToFile,
   ensureImage,
@@ -70,7 +70,7 @@ describe('verifyBackup on a real pg_dump 15 dump', () => {
   });
 });
 
-describe('restoreBackup', () => {
+describe(RESTORE_BACKUP_ACTIVITY, () => {
   it('restores a dump with \\restrict lines and grantees missing on the target; rows equal the manifest exactly', async () => {
     expect(await fileContains(path.join(backups.path, FILE), /^\\restrict \S+/m)).toBe(true);
     const missingBefore = await query(

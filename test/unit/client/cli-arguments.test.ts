@@ -11,6 +11,7 @@ import { cliIdentity } from '../../../client/temporal';
 import { projectRoot } from '../../../shared/node/settings';
 import { ConfigError } from '../../../shared/node/topology';
 import { restoreDatabaseInputSchema } from '../../../shared/workflow-types';
+import { restoreDatabase } from '../../../workflows';
 
 function usageError(fn: () => unknown): CliError {
   try {
@@ -54,10 +55,12 @@ describe('CLI arguments', () => {
 
   it('checks the workflow input before starting it, naming the field', () => {
     const input = { service: 'argus', approvalTimeout: '1e300' };
-    expect(usageError(() => checkWorkflowInput('restoreDatabase', restoreDatabaseInputSchema, input)).message).toMatch(
-      /^restoreDatabase input is invalid: approvalTimeout: /,
-    );
-    expect(() => checkWorkflowInput('restoreDatabase', restoreDatabaseInputSchema, { service: 'argus' })).not.toThrow();
+    expect(
+      usageError(() => checkWorkflowInput(restoreDatabase.name, restoreDatabaseInputSchema, input)).message,
+    ).toMatch(/^restoreDatabase input is invalid: approvalTimeout: /);
+    expect(() =>
+      checkWorkflowInput(restoreDatabase.name, restoreDatabaseInputSchema, { service: 'argus' }),
+    ).not.toThrow();
   });
 
   it('sends a client identity that names the person and the host', () => {

@@ -188,6 +188,7 @@ export class FakeWorld {
       listServices: async () => [...this.services.keys()],
       listBackups: async ({ service }) => ({
         service,
+        directory: `/backups/${service}`,
         backups: this.service(service).backups.map((b) => this.info(service, b)),
         malformed: [],
       }),
