@@ -1,6 +1,4 @@
 import type { z } from 'zod';
-import { settings } from '../shared/node/settings';
-import { getService, loadTopology } from '../shared/node/topology';
 import { CliError, ExitCode } from './output';
 
 /** A number of seconds such as "2" or "0.5": anything else, zero or negative is bad input (exit 2). */
@@ -22,15 +20,6 @@ export function parsePositiveInteger(flag: string, value: string, max = 10_000):
     throw new CliError(`${flag} must be a whole number from 1 to ${max}; got "${value}"`, ExitCode.usage);
   }
   return n;
-}
-
-/**
- * Services must be in the topology (OPARETA_CONFIG, the one the worker uses), so `restore nosuch` fails
- * here with exit 2 instead of starting a workflow that fails later.
- */
-export function assertKnownServices(services: readonly string[], configFile = settings.configFile): void {
-  const topology = loadTopology(configFile);
-  for (const service of services) getService(topology, service);
 }
 
 /**

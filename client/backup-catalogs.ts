@@ -47,6 +47,14 @@ export async function fetchBackupCatalogs(
   }
 }
 
+/**
+ * The services must be the worker's (its topology, not this machine's config), so `restore nosuch` fails here
+ * with exit 2 and the known ones named, instead of starting a workflow that fails later.
+ */
+export async function assertKnownServices(client: Client, services: readonly string[]): Promise<void> {
+  for (const service of new Set(services)) await fetchBackupCatalogs(client, service);
+}
+
 /** No workflow task ever started means no worker polls the queue; otherwise the worker was too slow. */
 async function explainTimeout(handle: WorkflowHandle, timeoutSeconds: number): Promise<CliError> {
   const history = await handle.fetchHistory();

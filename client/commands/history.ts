@@ -1,13 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { settings } from '../../shared/node/settings';
-import { loadTopology } from '../../shared/node/topology';
 import { fullSystemRestore, restoreDatabase, restoreDrill } from '../../workflows';
 import { OparetaOutcome, OparetaService } from '../../workflows/definitions';
 import { action } from '../action';
 import { parsePositiveInteger } from '../arguments';
 import { CliError, emit, ExitCode, table, type OutputOptions } from '../output';
 import { collectDrillPoints } from '../report/collect';
+import { reportTargets } from '../report/model';
 import { renderHtml, renderMarkdown } from '../report/render';
 import { parseSince } from '../since';
 import { withClient, workflowUiUrl } from '../temporal';
@@ -67,14 +66,12 @@ export function registerHistoryCommands(program: Command): void {
     .action(
       action(async (o: { since: string; out?: string; format: string } & OutputOptions) => {
         if (!['html', 'md'].includes(o.format)) throw new CliError('--format must be html or md', ExitCode.usage);
-        const topology = loadTopology(settings.configFile);
         const since = parseSince(o.since);
         const points = await withClient((client) => collectDrillPoints(client, since));
         const report = {
           generatedAt: new Date().toISOString(),
           since: since.toISOString(),
-          rtoMinutes: topology.rtoMinutes,
-          rpoHours: topology.rpoHours,
+          ...reportTargets(points),
           points,
         };
         const text = o.json

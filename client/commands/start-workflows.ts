@@ -10,7 +10,8 @@ import {
 } from '../../shared/workflow-types';
 import { fullSystemRestore, restoreDatabase, restoreDrill } from '../../workflows';
 import { action } from '../action';
-import { assertKnownServices, checkWorkflowInput } from '../arguments';
+import { checkWorkflowInput } from '../arguments';
+import { assertKnownServices } from '../backup-catalogs';
 import { CliError, emit, ExitCode } from '../output';
 import { connectClient, workflowUiUrl } from '../temporal';
 import { printOutcome } from './outcome';
@@ -44,9 +45,11 @@ async function startAndMaybeWait<W extends StartableWorkflow>(
   workflowId: string,
   input: Parameters<W>[0],
   options: StartOptions,
+  services: readonly string[],
 ): Promise<void> {
   const client = await connectClient();
   try {
+    await assertKnownServices(client, services);
     const handle = await startOrExplain(client, workflow, workflowId, input);
     if (!options.wait) {
       emit(
@@ -127,10 +130,9 @@ export function registerStartCommands(program: Command): void {
           dryRun: o.dryRun,
         });
         const request = checkWorkflowInput(restoreDatabase.name, restoreDatabaseInputSchema, input);
-        assertKnownServices([service]);
         // One ID per service: Temporal refuses a second restore of the same service while one runs.
         const workflowId = o.dryRun ? `${restoreWorkflowId(service)}-dry-run-${idStamp()}` : restoreWorkflowId(service);
-        await startAndMaybeWait(restoreDatabase, workflowId, request, o);
+        await startAndMaybeWait(restoreDatabase, workflowId, request, o, [service]);
       }),
     );
 
@@ -154,8 +156,8 @@ export function registerStartCommands(program: Command): void {
           approvalTimeout: o.approvalTimeout,
         });
         const request = checkWorkflowInput(fullSystemRestore.name, fullSystemRestoreInputSchema, input);
-        assertKnownServices((o.services as string[] | undefined) ?? []);
-        await startAndMaybeWait(fullSystemRestore, `full-restore-${idStamp()}`, request, o);
+        const services = (o.services as string[] | undefined) ?? [];
+        await startAndMaybeWait(fullSystemRestore, `full-restore-${idStamp()}`, request, o, services);
       }),
     );
 
@@ -170,8 +172,7 @@ export function registerStartCommands(program: Command): void {
       action(async (o: { service?: string[]; backup?: string } & StartOptions) => {
         const input = compact({ services: o.service, backup: o.backup });
         const request = checkWorkflowInput(restoreDrill.name, restoreDrillInputSchema, input);
-        assertKnownServices(o.service ?? []);
-        await startAndMaybeWait(restoreDrill, `drill-${idStamp()}`, request, o);
+        await startAndMaybeWait(restoreDrill, `drill-${idStamp()}`, request, o, o.service ?? []);
       }),
     );
 }

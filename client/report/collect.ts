@@ -39,6 +39,8 @@ function toPoint(workflowId: string, startedAt: string, part: ServicePart): Dril
     restoreSeconds: numberOrUndefined(part.restoreSeconds),
     backupAgeHours: numberOrUndefined(part.backupAgeHours ?? backup?.ageHours),
     backupFile: (part.backupFile as string | undefined) ?? backup?.file,
+    rtoMinutes: numberOrUndefined(part.rtoMinutes),
+    rpoHours: numberOrUndefined(part.rpoHours),
     reason: (part.reason ?? part.error ?? (Array.isArray(part.failures) ? part.failures.join('; ') : undefined)) as
       string | undefined,
   };

@@ -8,6 +8,9 @@ export interface DrillPoint {
   backupAgeHours?: number;
   backupFile?: string;
   reason?: string;
+  /** The targets the worker's topology set when this drill ran. */
+  rtoMinutes?: number;
+  rpoHours?: number;
 }
 
 export interface DrillReport {
@@ -16,6 +19,20 @@ export interface DrillReport {
   rtoMinutes: number;
   rpoHours: number;
   points: DrillPoint[];
+}
+
+/** Used only when no drill in the period carries its targets (nothing to chart then): the topology's defaults. */
+const DEFAULT_TARGETS = { rtoMinutes: 30, rpoHours: 24 };
+
+/**
+ * The RTO and RPO to draw: those of the newest drill that carries them, as the worker's topology had them.
+ * Not the local config: the CLI may run on a machine whose config is not the worker's.
+ */
+export function reportTargets(points: readonly DrillPoint[]): { rtoMinutes: number; rpoHours: number } {
+  const newest = [...points]
+    .filter((p) => p.rtoMinutes !== undefined && p.rpoHours !== undefined)
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  return newest ? { rtoMinutes: newest.rtoMinutes!, rpoHours: newest.rpoHours! } : DEFAULT_TARGETS;
 }
 
 export interface ServiceSummary {

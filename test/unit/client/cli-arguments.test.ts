@@ -1,15 +1,7 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  assertKnownServices,
-  checkWorkflowInput,
-  parsePositiveInteger,
-  parsePositiveSeconds,
-} from '../../../client/arguments';
+import { checkWorkflowInput, parsePositiveInteger, parsePositiveSeconds } from '../../../client/arguments';
 import { CliError, ExitCode } from '../../../client/output';
 import { cliIdentity } from '../../../client/temporal';
-import { projectRoot } from '../../../shared/node/settings';
-import { ConfigError } from '../../../shared/node/topology';
 import { restoreDatabaseInputSchema } from '../../../shared/workflow-types';
 import { restoreDatabase } from '../../../workflows';
 
@@ -44,13 +36,6 @@ describe('CLI arguments', () => {
         '--limit must be a whole number',
       );
     }
-  });
-
-  it('knows the services of the config and names the known ones', () => {
-    const sandbox = path.join(projectRoot, 'config', 'sandbox.json');
-    expect(() => assertKnownServices(['argus', 'hermes'], sandbox)).not.toThrow();
-    expect(() => assertKnownServices(['nosuch'], sandbox)).toThrow(ConfigError);
-    expect(() => assertKnownServices(['nosuch'], sandbox)).toThrow('unknown service "nosuch"; known: argus, hermes');
   });
 
   it('checks the workflow input before starting it, naming the field', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DrillReport } from '../../../client/report/model';
-import { summarize } from '../../../client/report/model';
+import { reportTargets, summarize } from '../../../client/report/model';
 import { renderHtml, renderMarkdown } from '../../../client/report/render';
 
 const report: DrillReport = {
@@ -66,5 +66,26 @@ describe('drill report', () => {
     const md = renderMarkdown(report);
     expect(md).toContain('| argus | 2 | 2 | 0 | 4.0 min | 2.0 h |');
     expect(md).toContain('- 2026-11-23T03:00:00Z hermes: backup is older than the RPO <24 h> (drill-2)');
+  });
+});
+
+describe('report targets', () => {
+  it('come from the newest drill that carries them (the worker’s topology), not from this machine', () => {
+    const point = (startedAt: string, rtoMinutes?: number, rpoHours?: number) => ({
+      workflowId: startedAt,
+      service: 'argus',
+      startedAt,
+      passed: true,
+      rtoMinutes,
+      rpoHours,
+    });
+    expect(
+      reportTargets([
+        point('2026-11-20T03:00:00Z', 45, 12),
+        point('2026-11-22T03:00:00Z', 20, 6),
+        point('2026-11-23T03:00:00Z'),
+      ]),
+    ).toEqual({ rtoMinutes: 20, rpoHours: 6 });
+    expect(reportTargets([])).toEqual({ rtoMinutes: 30, rpoHours: 24 });
   });
 });
