@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# Nothing changed since the last build (the stamp is newer than every input): a second `npm start` costs nothing.
+inputs=(shared activities workflows worker client sandbox tsconfig.json tsconfig.build.json package-lock.json)
+if [ -f dist/.built ] && [ -z "$(find "${inputs[@]}" -newer dist/.built -print -quit)" ]; then
+  echo 'build: dist/ is up to date'
+  exit 0
+fi
+
 node_modules/.bin/tsc -p tsconfig.build.json
 node dist/worker/bundle-workflows.js
 # bin/opareta-dr.js runs dist/ only when this stamp is newer than every source file.
