@@ -142,6 +142,10 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
       assertSwapNames(names);
       return maintenance(service, (client) => swap.readSwapState(client, names));
     },
+    databaseSizes: ({ service, databases }) => {
+      for (const database of databases) pg.assertDatabaseName(database);
+      return maintenance(service, (client) => pg.databaseSizes(client, databases));
+    },
     checkDiskRoom: ({ service, neededBytes }) =>
       copies.checkDiskRoom(containers, config(service), service, neededBytes),
     listRestoreCopies: ({ service }) =>

@@ -223,6 +223,15 @@ export async function blockSize(client: Client): Promise<number> {
   return Number(result.rows[0].size);
 }
 
+/** The sizes of those of `names` that exist, by name. */
+export async function databaseSizes(client: Client, names: string[]): Promise<Record<string, number>> {
+  const result = await client.query<{ datname: string; size: string }>(
+    'SELECT datname, pg_database_size(datname) AS size FROM pg_database WHERE datname = ANY($1::text[])',
+    [names],
+  );
+  return Object.fromEntries(result.rows.map((row) => [row.datname, Number(row.size)]));
+}
+
 export async function databaseSize(client: Client, name: string): Promise<number> {
   const result = await client.query<{ size: string }>('SELECT pg_database_size($1) AS size', [name]);
   return Number(result.rows[0].size);

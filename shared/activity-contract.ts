@@ -221,6 +221,8 @@ export interface DrActivities {
     names: SwapDatabaseNames;
   }): Promise<'swapped-back' | 'already-swapped-back' | 'nothing-to-undo'>;
   readSwapState(input: { service: string; names: SwapDatabaseNames }): Promise<SwapNamesState>;
+  /** Sizes in bytes (pg_database_size) of those of the databases that exist; read-only, the live one too. */
+  databaseSizes(input: { service: string; databases: string[] }): Promise<Record<string, number>>;
   /** Fails non-retryable (InsufficientDiskSpace), touching nothing, when the database's volume lacks room. */
   checkDiskRoom(input: { service: string; neededBytes: number }): Promise<{ freeBytes: number; neededBytes: number }>;
   listRestoreCopies(input: { service: string }): Promise<RestoreCopy[]>;

@@ -307,6 +307,25 @@ export interface FullSystemRestoreResult {
   services: ServiceRestoreReport[];
 }
 
+/**
+ * The drill's restore rate applied to the production database's size today: restore seconds scale with the
+ * data, so `projectedSeconds = restoreSeconds × liveBytes / restoredBytes` (both as PostgreSQL measures them,
+ * on the same server). `warning` is set when the projection passes 80% of the RTO.
+ */
+export interface RtoForecast {
+  /** Plain SQL bytes of the dump the drill restored. */
+  dumpBytes: number;
+  /** The scratch database's size after the restore. */
+  restoredBytes: number;
+  /** The live database's size now (the restored size when there is no live database). */
+  liveBytes: number;
+  restoreSeconds: number;
+  projectedSeconds: number;
+  /** projectedSeconds over the RTO: 0.8 and above warns. */
+  rtoShare: number;
+  warning?: string;
+}
+
 export interface DrillServiceReport {
   service: string;
   passed: boolean;
@@ -324,6 +343,8 @@ export interface DrillServiceReport {
   rpoMet?: boolean;
   rows?: TableCount[];
   verification?: VerificationReport;
+  /** Set by drills that restored and verified (recorded before this field existed: absent). */
+  forecast?: RtoForecast;
   cleanedUp: boolean;
 }
 

@@ -40,8 +40,18 @@ function describeServices(services: unknown): string[] {
     const backup = (part.backup as { file?: string } | undefined)?.file ?? part.backupFile ?? '';
     const verdict = part.outcome ?? (part.passed === false ? 'FAILED' : part.passed ? 'passed' : '');
     const reason = part.reason ?? part.error ?? '';
-    return `  ${name.padEnd(8)} ${String(verdict).padEnd(10)} ${backup} ${reason}`.trimEnd();
+    const line = `  ${name.padEnd(8)} ${String(verdict).padEnd(10)} ${backup} ${reason}`.trimEnd();
+    return [line, ...describeForecast(part.forecast)].join('\n');
   });
+}
+
+/** A drill's projection of production's restore time, with its warning past 80% of the RTO. */
+function describeForecast(forecast: unknown): string[] {
+  const f = forecast as { projectedSeconds?: number; rtoShare?: number; warning?: string } | undefined;
+  if (typeof f?.projectedSeconds !== 'number') return [];
+  if (f.warning) return [`           WARNING: ${f.warning}`];
+  const share = typeof f.rtoShare === 'number' ? ` (${Math.round(f.rtoShare * 100)}% of RTO)` : '';
+  return [`           restore of today's size projected at ${(f.projectedSeconds / 60).toFixed(1)} min${share}`];
 }
 
 interface EstimatedDifference {

@@ -31,6 +31,7 @@ function serviceParts(services: ServicePart[] | Record<string, ServicePart> | un
 
 function toPoint(workflowId: string, startedAt: string, part: ServicePart): DrillPoint {
   const backup = part.backup as { file?: string; ageHours?: number } | undefined;
+  const forecast = part.forecast as { projectedSeconds?: unknown; warning?: unknown } | undefined;
   return {
     workflowId,
     service: String(part.service),
@@ -39,6 +40,8 @@ function toPoint(workflowId: string, startedAt: string, part: ServicePart): Dril
     restoreSeconds: numberOrUndefined(part.restoreSeconds),
     backupAgeHours: numberOrUndefined(part.backupAgeHours ?? backup?.ageHours),
     backupFile: (part.backupFile as string | undefined) ?? backup?.file,
+    projectedRestoreSeconds: numberOrUndefined(forecast?.projectedSeconds),
+    forecastWarning: typeof forecast?.warning === 'string' ? forecast.warning : undefined,
     rtoMinutes: numberOrUndefined(part.rtoMinutes),
     rpoHours: numberOrUndefined(part.rpoHours),
     reason: (part.reason ?? part.error ?? (Array.isArray(part.failures) ? part.failures.join('; ') : undefined)) as

@@ -8,6 +8,9 @@ export interface DrillPoint {
   backupAgeHours?: number;
   backupFile?: string;
   reason?: string;
+  /** The restore time of the live database's size at this drill's rate, and its warning past 80% of the RTO. */
+  projectedRestoreSeconds?: number;
+  forecastWarning?: string;
   /** The targets the worker's topology set when this drill ran. */
   rtoMinutes?: number;
   rpoHours?: number;
@@ -44,13 +47,17 @@ export interface ServiceSummary {
   worstBackupAgeHours?: number;
   lastDrillAt?: string;
   lastPassed?: boolean;
+  /** From the newest drill that made a forecast: what a restore of production would take today. */
+  projectedRestoreSeconds?: number;
+  forecastWarning?: string;
 }
 
 export function summarize(report: DrillReport): ServiceSummary[] {
   const services = [...new Set(report.points.map((p) => p.service))].sort();
   return services.map((service) => {
     const points = report.points.filter((p) => p.service === service);
-    const last = points.reduce<DrillPoint | undefined>((a, p) => (!a || p.startedAt > a.startedAt ? p : a), undefined);
+    const last = newest(points);
+    const forecast = newest(points.filter((p) => p.projectedRestoreSeconds !== undefined));
     return {
       service,
       drills: points.length,
@@ -60,8 +67,14 @@ export function summarize(report: DrillReport): ServiceSummary[] {
       worstBackupAgeHours: maxOf(points.map((p) => p.backupAgeHours)),
       lastDrillAt: last?.startedAt,
       lastPassed: last?.passed,
+      projectedRestoreSeconds: forecast?.projectedRestoreSeconds,
+      forecastWarning: forecast?.forecastWarning,
     };
   });
+}
+
+function newest(points: DrillPoint[]): DrillPoint | undefined {
+  return points.reduce<DrillPoint | undefined>((a, p) => (!a || p.startedAt > a.startedAt ? p : a), undefined);
 }
 
 function maxOf(values: (number | undefined)[]): number | undefined {

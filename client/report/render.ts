@@ -1,4 +1,4 @@
-import { summarize, type DrillReport } from './model';
+import { summarize, type DrillReport, type ServiceSummary } from './model';
 import { escapeXml as esc, renderChart } from './svg-chart';
 
 const styles = `
@@ -60,7 +60,8 @@ export function renderHtml(report: DrillReport): string {
       (s) =>
         `<tr><td>${esc(s.service)}</td><td>${s.drills}</td><td class="pass">${s.passed}</td><td class="${s.failed ? 'fail' : ''}">${s.failed}</td>` +
         `<td>${s.worstRestoreSeconds === undefined ? '-' : (s.worstRestoreSeconds / 60).toFixed(1) + ' min'}</td>` +
-        `<td>${s.worstBackupAgeHours === undefined ? '-' : s.worstBackupAgeHours.toFixed(1) + ' h'}</td></tr>`,
+        `<td>${s.worstBackupAgeHours === undefined ? '-' : s.worstBackupAgeHours.toFixed(1) + ' h'}</td>` +
+        `<td class="${s.forecastWarning ? 'fail' : ''}">${minutes(s.projectedRestoreSeconds)}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -68,7 +69,8 @@ export function renderHtml(report: DrillReport): string {
 <body>
 <h1>Opareta restore drills since ${esc(report.since.slice(0, 10))}</h1>
 <p>Generated ${esc(report.generatedAt)}. Targets: RTO ${report.rtoMinutes} min, RPO ${report.rpoHours} h.</p>
-<table id="summary"><tr><th>Service</th><th>Drills</th><th>Passed</th><th>Failed</th><th>Slowest restore</th><th>Oldest backup</th></tr>${summaryRows || '<tr><td colspan="6">No drills in this period.</td></tr>'}</table>
+<table id="summary"><tr><th>Service</th><th>Drills</th><th>Passed</th><th>Failed</th><th>Slowest restore</th><th>Oldest backup</th><th>Projected restore today</th></tr>${summaryRows || '<tr><td colspan="7">No drills in this period.</td></tr>'}</table>
+${warningList(summaries)}
 ${charts}
 <h2>Failures</h2>
 <table id="failures"><tr><th>When</th><th>Service</th><th>Backup</th><th>Reason</th><th>Workflow</th></tr>${failureRows}</table>
@@ -81,14 +83,18 @@ export function renderMarkdown(report: DrillReport): string {
   const lines = [
     `**Opareta restore drills since ${report.since.slice(0, 10)}** (RTO ${report.rtoMinutes} min, RPO ${report.rpoHours} h)`,
     '',
-    '| service | drills | passed | failed | slowest restore | oldest backup |',
-    '|---|---|---|---|---|---|',
+    '| service | drills | passed | failed | slowest restore | oldest backup | projected restore today |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const s of summarize(report)) {
     const slowest = s.worstRestoreSeconds === undefined ? '-' : `${(s.worstRestoreSeconds / 60).toFixed(1)} min`;
     const oldest = s.worstBackupAgeHours === undefined ? '-' : `${s.worstBackupAgeHours.toFixed(1)} h`;
-    lines.push(`| ${s.service} | ${s.drills} | ${s.passed} | ${s.failed} | ${slowest} | ${oldest} |`);
+    lines.push(
+      `| ${s.service} | ${s.drills} | ${s.passed} | ${s.failed} | ${slowest} | ${oldest} | ${minutes(s.projectedRestoreSeconds)} |`,
+    );
   }
+  for (const s of summarize(report))
+    if (s.forecastWarning) lines.push('', `**Warning** ${s.service}: ${s.forecastWarning}`);
   const failures = report.points.filter((p) => !p.passed);
   if (failures.length) {
     lines.push('', '**Failures**');
@@ -97,4 +103,16 @@ export function renderMarkdown(report: DrillReport): string {
     lines.push('', 'No failed drills.');
   }
   return lines.join('\n') + '\n';
+}
+
+function minutes(seconds: number | undefined): string {
+  return seconds === undefined ? '-' : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/** Services whose restore, at the newest drill's rate and production's size today, nears the RTO. */
+function warningList(summaries: ServiceSummary[]): string {
+  const warned = summaries.filter((s) => s.forecastWarning);
+  if (warned.length === 0) return '';
+  const items = warned.map((s) => `<li class="fail">${esc(s.service)}: ${esc(s.forecastWarning!)}</li>`).join('');
+  return `<ul id="forecast-warnings">${items}</ul>`;
 }

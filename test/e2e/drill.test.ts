@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RestoreDrillInput } from '../../shared/workflow-types';
 import { plantTruncatedLatest } from '../support/broken-backup';
 import { useWorkerProcess } from '../support/e2e-worker';
-import { backups, databasesOf, liveRowCounts, sortCounts } from '../support/sandbox-db';
+import { backups, databaseBytes, databasesOf, liveRowCounts, sortCounts } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
 import { restoreDrill } from '../../workflows';
 
@@ -40,6 +40,17 @@ describe('restoreDrill on the sandbox', () => {
       expect(report.verification?.passed).toBe(true);
       expect(report.cleanedUp).toBe(true);
       expect(await databasesOf(report.service)).not.toContain(report.scratchDatabase);
+      // The RTO forecast: the drill's rate applied to the live database's size, measured on the real server.
+      const forecast = report.forecast!;
+      // Within 10%: autovacuum may change the live files between the drill and this read.
+      const liveNow = await databaseBytes(report.service);
+      expect(Math.abs(forecast.liveBytes - liveNow)).toBeLessThan(liveNow * 0.1);
+      expect(forecast.restoredBytes).toBeGreaterThan(1024 * 1024);
+      expect(forecast.dumpBytes).toBeGreaterThan(0);
+      expect(forecast.restoreSeconds).toBe(report.restoreSeconds);
+      const expected = (report.restoreSeconds! * forecast.liveBytes) / forecast.restoredBytes;
+      expect(forecast.projectedSeconds).toBeCloseTo(expected, 0);
+      expect(forecast.warning).toBeUndefined();
     }
     expect(containerNames()).toEqual(containersBefore);
     // A drill never touches live data.

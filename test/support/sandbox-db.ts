@@ -3,6 +3,7 @@ import { scanBackupFile } from '../../activities/backup-integrity';
 import { listBackupCatalog } from '../../activities/backup-catalog';
 import {
   createPostgresAccess,
+  databaseSize,
   dropDatabase,
   quoteIdentifier,
   tableCounts,
@@ -33,6 +34,12 @@ export async function databasesOf(service: string): Promise<string[]> {
     );
     return rows.map((r) => r.datname);
   });
+}
+
+/** pg_database_size of a sandbox database, read here to check what the worker reported. */
+export async function databaseBytes(service: string, database?: string): Promise<number> {
+  const config = sandboxService(service);
+  return postgres.withClient(config, 'postgres', (client) => databaseSize(client, database ?? config.database));
 }
 
 /** Drops what restores kept for the SRE (pre_restore, failed_restore) so tests do not fill the disk. */

@@ -106,6 +106,36 @@ describe('restoreDrill decisions', () => {
     expect(result.services[0].reason).toContain('over the RTO of 30 min');
   });
 
+  it("forecasts the live database's restore time at today's rate, and warns above 80% of the RTO", async () => {
+    const world = bed.reset();
+    world.restoreSeconds = 600;
+    const restoredBytes = world.service('hermes').backups[0].tables.reduce((sum, t) => sum + t.rows, 0) * 1024;
+    world.databaseBytes.set('hermes_db', restoredBytes);
+    const today = (await (await start({ services: ['hermes'] })).result()).services[0];
+    expect(today.forecast).toEqual({
+      dumpBytes: expect.any(Number),
+      restoredBytes,
+      liveBytes: restoredBytes,
+      restoreSeconds: 600,
+      projectedSeconds: 600,
+      rtoShare: 0.333,
+    });
+
+    // Production grew to 2.5 times what the backup restores: 25 minutes, above 80% of the 30-minute RTO.
+    world.databaseBytes.set('hermes_db', restoredBytes * 2.5);
+    const grown = (await (await start({ services: ['hermes'] })).result()).services[0];
+    expect(grown.forecast?.projectedSeconds).toBe(1500);
+    expect(grown.forecast?.warning).toMatch(
+      /^projected 25 min for \d+ MB at today's rate: above 80% of RTO of 30 min$/,
+    );
+    // A forecast warns; the drill itself restored within the RTO and passes.
+    expect(grown.passed).toBe(true);
+    expect(world.called('databaseSizes')).toContainEqual({
+      service: 'hermes',
+      databases: ['hermes_db', grown.scratchDatabase],
+    });
+  });
+
   it('cleans up when the restore fails', async () => {
     const world = bed.reset();
     world.failRestore.add('hermes');

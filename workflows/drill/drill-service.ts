@@ -5,6 +5,7 @@ import { failureMessage } from '../failures';
 import type { ProgressTracker } from '../progress';
 import { brokenBackupsOf, chooseVerifiedBackup } from '../restore/backup-choice';
 import { DISK_ROOM_PATCH } from '../restore/prepare';
+import { forecastRestore, RTO_FORECAST_PATCH } from './rto-forecast';
 
 export function emptyDrillReport(service: string): DrillServiceReport {
   return {
@@ -77,6 +78,17 @@ export async function drillService(service: string, report: DrillServiceReport, 
       database: report.scratchDatabase,
       expected: chosen.manifest.tables,
     });
+    if (patched(RTO_FORECAST_PATCH)) {
+      // Before the scratch database is dropped: its size is today's restore rate's denominator.
+      const sizes = await quick.databaseSizes({ service, databases: [description.database, report.scratchDatabase] });
+      report.forecast = forecastRestore({
+        dumpBytes: chosen.manifest.uncompressedBytes,
+        restoredBytes: sizes[report.scratchDatabase] ?? 0,
+        liveBytes: sizes[description.database],
+        restoreSeconds: restored.seconds,
+        rtoMinutes: description.rtoMinutes,
+      });
+    }
     const problems = drillProblems(report);
     report.passed = problems.length === 0;
     report.reason = problems.length ? problems.join('; ') : undefined;

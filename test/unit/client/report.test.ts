@@ -69,6 +69,39 @@ describe('drill report', () => {
   });
 });
 
+describe('RTO forecast in the report', () => {
+  const warning = "projected 26 min for 41 GB at today's rate: above 80% of RTO of 30 min";
+  const forecasting: DrillReport = {
+    ...report,
+    points: [
+      ...report.points,
+      {
+        workflowId: 'drill-3',
+        service: 'argus',
+        startedAt: '2026-11-24T03:00:00Z',
+        passed: true,
+        restoreSeconds: 380,
+        projectedRestoreSeconds: 1558,
+        forecastWarning: warning,
+      },
+    ],
+  };
+
+  it('shows the newest projection per service and its warning, in the page and in chat', () => {
+    const argus = summarize(forecasting).find((s) => s.service === 'argus');
+    expect(argus).toMatchObject({ projectedRestoreSeconds: 1558, forecastWarning: warning });
+    expect(summarize(report).find((s) => s.service === 'argus')?.projectedRestoreSeconds).toBeUndefined();
+
+    const html = renderHtml(forecasting);
+    expect(html).toContain('<th>Projected restore today</th>');
+    expect(html).toContain('26.0 min');
+    expect(html).toContain('id="forecast-warnings"');
+    expect(html).toContain('argus: projected 26 min for 41 GB at today&#39;s rate');
+    expect(renderMarkdown(forecasting)).toContain(`**Warning** argus: ${warning}`);
+    expect(renderHtml(report)).not.toContain('forecast-warnings');
+  });
+});
+
 describe('report targets', () => {
   it('come from the newest drill that carries them (the worker’s topology), not from this machine', () => {
     const point = (startedAt: string, rtoMinutes?: number, rpoHours?: number) => ({

@@ -90,6 +90,9 @@ export class FakeWorld {
   readonly failRestore = new Set<string>();
   restoreSeconds = 12;
   freeDiskBytes = 100 * 1024 ** 3;
+  /** pg_database_size of a database: its rows times this, unless `databaseBytes` names it. */
+  bytesPerRow = 1024;
+  readonly databaseBytes = new Map<string, number>();
   readonly restoreCopies = new Map<string, RestoreCopy[]>();
   readonly lastPassedDrills = new Map<string, string>();
   /** The next swap-back attempts that fail (a database server that stays down), and how. */
@@ -230,6 +233,12 @@ export class FakeWorld {
         dbs.set(to, db);
       },
       databaseExists: async ({ service, database }) => this.dbs(service).has(database),
+      databaseSizes: async ({ service, databases }) => {
+        const dbs = this.dbs(service);
+        const sizeOf = (name: string) =>
+          this.databaseBytes.get(name) ?? dbs.get(name)!.tables.reduce((sum, t) => sum + t.rows, 0) * this.bytesPerRow;
+        return Object.fromEntries(databases.filter((name) => dbs.has(name)).map((name) => [name, sizeOf(name)]));
+      },
       checkDiskRoom: async ({ neededBytes }) => {
         if (neededBytes > this.freeDiskBytes) {
           throw ApplicationFailure.nonRetryable('no room for the side restore', ErrorType.InsufficientDiskSpace);
