@@ -142,7 +142,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
       assertSwapNames(names);
       return maintenance(service, (client) => swap.readSwapState(client, names));
     },
-    databaseSizes: ({ service, databases }) => {
+    databaseSizes: async ({ service, databases }) => {
       for (const database of databases) pg.assertDatabaseName(database);
       return maintenance(service, (client) => pg.databaseSizes(client, databases));
     },

@@ -95,6 +95,17 @@ describe('PostgreSQL activities', () => {
     expect(await inActivity(() => activities.databaseExists({ service: 'shop', database: 'shop_db' }))).toBe(true);
   });
 
+  it('databaseSizes reads pg_database_size of the databases that exist, refusing a hostile name', async () => {
+    const [expected] = await query<{ size: string }>(pg, "SELECT pg_database_size('shop_db') AS size");
+    const sizes = await inActivity(() =>
+      activities.databaseSizes({ service: 'shop', databases: ['shop_db', 'shop_db_gone'] }),
+    );
+    expect(sizes).toEqual({ shop_db: Number(expected.size) });
+    expect(
+      await failureOf(inActivity(() => activities.databaseSizes({ service: 'shop', databases: ['x"; DROP'] }))),
+    ).toBe('InvalidInput (non-retryable)');
+  });
+
   it('an unknown service is UnknownService, non-retryable', async () => {
     expect(await failureOf(inActivity(() => activities.checkConnectivity({ service: 'nope' })))).toBe(
       'UnknownService (non-retryable)',
