@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects, run one after the other (groupOrder) and each one file at a time: `unit` needs nothing but
- * Node (`npm run test:unit`), `workflows` only the time-skipping test server (`npm run test:workflows`), and
- * `docker` the real Docker engine, PostgreSQL, the sandbox stack and the dev server (`npm test` runs all three).
- * Integration and e2e files share one Docker engine and one sandbox stack, so they never overlap.
+ * Four projects, each one file at a time. `unit` needs nothing but Node (`npm run test:unit`), `workflows` only
+ * the time-skipping test server (`npm run test:workflows`), `activities` the Docker engine and throwaway
+ * PostgreSQL containers of its own (`opareta-acttest-*`, random ports), and `sandbox` the sandbox stack and the
+ * dev server (integration files that use them, and the end-to-end files), whose files share one stack and so
+ * never overlap. `npm test` runs all four, the first three in the background beside `sandbox`
+ * (scripts/test.sh); `npx vitest run` alone runs them one project after the other (groupOrder).
  */
 export default defineConfig({
   test: {
@@ -33,9 +35,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'docker',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          name: 'activities',
+          include: ['test/integration/activities/**/*.test.ts'],
           sequence: { groupOrder: 3 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'sandbox',
+          include: ['test/integration/*.test.ts', 'test/e2e/**/*.test.ts'],
+          sequence: { groupOrder: 4 },
         },
       },
     ],

@@ -24,14 +24,15 @@ run_step() {
   return 1
 }
 
-# What needs no Docker engine and no sandbox (lint, format, the unit and workflow projects) runs in the
-# background beside the rest; its output follows at the end. The Docker project's integration and end-to-end
-# files run one at a time against the one sandbox stack.
+# What needs no sandbox (lint, format, the unit and workflow projects, then the activity integration files on
+# throwaway containers of their own) runs in the background beside the sandbox project, whose integration and
+# end-to-end files run one at a time against the one sandbox stack and dev server. Its output follows at the end.
 mkdir -p .data
 background_log=.data/test-background.log
 (
   status=0
-  for step in 'npx eslint .' 'npx prettier --check .' 'npx vitest run --project unit --project workflows'; do
+  for step in 'npx eslint .' 'npx prettier --check .' 'npx vitest run --project unit --project workflows' \
+    'npx vitest run --project activities'; do
     echo "test: $step"
     # shellcheck disable=SC2086 # each step is a fixed command line, split into its words on purpose
     $step || { status=1; echo "test: FAILED: $step"; }
@@ -43,9 +44,9 @@ background_pid=$!
 run_step npx tsc --noEmit || true
 # The build the worker image and npm start run; test/integration/build.test.ts starts the worker from it.
 if run_step bash scripts/build.sh; then export OPARETA_TEST_WORKER=dist; fi
-run_step npx vitest run --project docker || true
+run_step npx vitest run --project sandbox || true
 
-echo 'test: lint, format, unit and workflow tests (ran in the background):'
+echo 'test: lint, format, unit, workflow and activity tests (ran in the background):'
 background_status=0
 wait "$background_pid" || background_status=$?
 cat "$background_log"
