@@ -63,6 +63,45 @@ export interface RestoreResult {
   bytesRead: number;
   tables: TableCount[];
   seconds: number;
+  /**
+   * What verifyBackup would have read from the same file, read in the restore's own pass (one read of the
+   * backup): set when the whole stream was read, checked and restored.
+   */
+  manifest?: BackupManifest;
+  /** Connections the restore used (1: the serial psql stream). */
+  jobs?: number;
+  /** Units committed by this attempt (schema, COPY chunks, post-data steps). */
+  units?: number;
+  /** Set when this attempt resumed a restore a lost attempt had started: the last unit it found committed. */
+  resumedFrom?: string;
+  /** Units a resumed attempt found committed and did not load again. */
+  unitsSkipped?: number;
+}
+
+/** One unit of a parallel restore on its connection now. */
+export interface RestoreUnitInFlight {
+  /** `schema`, `public.events rows #3`, `CREATE INDEX events_created_at_idx` */
+  label: string;
+  /** 1-based connection number. */
+  connection: number;
+  /** Seconds since the unit was handed to its connection. */
+  seconds: number;
+  /** Bytes of SQL sent to the connection for this unit so far. */
+  bytesSent: number;
+  /** The server's own progress of the unit (pg_stat_progress_copy, pg_stat_progress_create_index), 0-100. */
+  percent?: number;
+  /** Seconds left at the unit's rate so far, when its progress is known. */
+  etaSeconds?: number;
+}
+
+/** Where a parallel restore stands, unit by unit. */
+export interface RestoreUnitsProgress {
+  jobs: number;
+  busyConnections: number;
+  unitsDone: number;
+  unitsSkipped: number;
+  inFlight: RestoreUnitInFlight[];
+  resumedFrom?: string;
 }
 
 export interface RestoreProgress {
@@ -71,6 +110,8 @@ export interface RestoreProgress {
   percent: number;
   bytesPerSecond: number;
   etaSeconds?: number;
+  /** Per-unit view of a parallel restore (absent for a serial one and in histories from before it). */
+  units?: RestoreUnitsProgress;
 }
 
 /** The signal a running restore sends to its workflow (see workflows/definitions.ts). */
@@ -244,6 +285,8 @@ export interface DrActivities {
     file: string;
     targetDatabase: string;
     via?: 'container' | 'host';
+    /** Connections to restore with; unset: the service's `restoreJobs`, else the server's CPUs (at most 8). */
+    jobs?: number;
   }): Promise<RestoreResult>;
 
   stopApps(input: { service: string }): Promise<ContainerState[]>;

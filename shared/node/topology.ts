@@ -51,6 +51,8 @@ export const serviceSchema = z
     verification: z.array(verificationCheck).default([]),
     /** PostgreSQL's data directory inside the database container: its volume must have room for a side restore. */
     dataDirectory: z.string().startsWith('/').default('/var/lib/postgresql/data'),
+    /** Connections a restore loads with (parallel restore); unset: the database server's CPU count, at most 8. */
+    restoreJobs: z.number().int().min(1).max(32).optional(),
   })
   .strict();
 
