@@ -9,18 +9,25 @@ const DOT = 0x2e;
  */
 export class CopyBlock {
   rows = 0;
+  /** Bytes read since the block began or was last cut. */
+  private sinceCut = 0;
   /** The first bytes (latin1) and length of a row cut by a chunk's end. */
   private partialHead = '';
   private partialLength = 0;
 
-  /** Reads from `start`; returns where the block ended (after `\.`'s newline) or -1 if it goes on, and the lines read. */
-  read(chunk: Buffer, start: number): { end: number; lines: number } {
+  /**
+   * Reads from `start`; returns where the block ended (after `\.`'s newline) or -1 if it goes on, and the lines
+   * read. With `cutEvery`, it also stops after the row that brings the bytes since the last cut to that many
+   * (`cut`: the rows so far may be loaded apart from the rest), unless the next line, in this chunk, is `\.`.
+   */
+  read(chunk: Buffer, start: number, cutEvery = Infinity): { end: number; lines: number; cut?: boolean } {
     let lineStart = start;
     let lines = 0;
     for (;;) {
       const newline = chunk.indexOf(NL, lineStart);
       if (newline === -1) {
         this.rememberPartial(chunk, lineStart);
+        this.sinceCut += chunk.length - start;
         return { end: -1, lines };
       }
       const terminator =
@@ -33,6 +40,10 @@ export class CopyBlock {
       if (terminator) return { end: newline + 1, lines };
       this.rows++;
       lineStart = newline + 1;
+      if (this.sinceCut + (lineStart - start) >= cutEvery) {
+        this.sinceCut = 0;
+        return { end: lineStart, lines, cut: true };
+      }
     }
   }
 

@@ -5,9 +5,12 @@ const NL = 0x0a;
  * the reader has judged it; then it is passed on, or left out with its newlines kept (psql's line numbers
  * stay the file's). Held bytes are references into the chunks, never copies.
  */
-export class HeldOutput {
+export class HeldOutput<Mark = unknown> {
   private chunk: Buffer = Buffer.alloc(0);
   private out: Buffer[] = [];
+  private outLength = 0;
+  /** Boundaries in this chunk's output: `offset` bytes of what end() returns lie before each. */
+  marks: { offset: number; mark: Mark }[] = [];
   private emitFrom = 0;
   private holdStart = 0;
   private held: Buffer[] = [];
@@ -19,8 +22,29 @@ export class HeldOutput {
   begin(chunk: Buffer): void {
     this.chunk = chunk;
     this.out = [];
+    this.outLength = 0;
+    this.marks = [];
     this.emitFrom = 0;
     this.holdStart = 0;
+  }
+
+  /**
+   * Records a boundary at `at` in the chunk: everything before it has been passed on or left out. Only outside a
+   * hold (a held statement's end resolves its hold first).
+   */
+  mark(at: number, mark: Mark): void {
+    // A boundary inside held bytes would route bytes not yet judged: never, whatever the dump holds.
+    if (this.holding) throw new Error('internal: a boundary inside a held statement');
+    this.push(this.chunk.subarray(this.emitFrom, at));
+    this.emitFrom = at;
+    this.marks.push({ offset: this.outLength, mark });
+  }
+
+  private push(...pieces: Buffer[]): void {
+    for (const piece of pieces) {
+      this.out.push(piece);
+      this.outLength += piece.length;
+    }
   }
 
   /** What psql may read of this chunk; a hold still open keeps the rest for the next. */
@@ -29,7 +53,7 @@ export class HeldOutput {
       const piece = this.chunk.subarray(this.holdStart);
       this.held.push(piece);
       this.heldBytes += piece.length;
-    } else this.out.push(this.chunk.subarray(this.emitFrom));
+    } else this.push(this.chunk.subarray(this.emitFrom));
     return this.out.length === 1 ? this.out[0] : Buffer.concat(this.out);
   }
 
@@ -40,7 +64,7 @@ export class HeldOutput {
 
   hold(at: number): void {
     if (this.holding || at < 0) return;
-    this.out.push(this.chunk.subarray(this.emitFrom, at));
+    this.push(this.chunk.subarray(this.emitFrom, at));
     this.holding = true;
     this.holdStart = at;
     this.held = [];
@@ -52,11 +76,11 @@ export class HeldOutput {
     if (!this.holding) return;
     this.holding = false;
     const last = this.chunk.subarray(this.holdStart, end);
-    if (keep) this.out.push(...this.held, last);
+    if (keep) this.push(...this.held, last);
     else {
       let newlines = countNewlines(last);
       for (const piece of this.held) newlines += countNewlines(piece);
-      this.out.push(Buffer.from('\n'.repeat(newlines)));
+      this.push(Buffer.from('\n'.repeat(newlines)));
     }
     this.held = [];
     this.heldBytes = 0;

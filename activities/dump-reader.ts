@@ -114,6 +114,25 @@ export interface DumpReaderOptions {
   superusers?: string[];
   /** Fires the first time a GRANT/REVOKE names a role, before psql can read that statement. */
   onRole?: (role: string) => void;
+  /** Marks a `copy-cut` after the row that brings a COPY block's bytes since its last cut to this many. */
+  copyCutBytes?: number;
+}
+
+/**
+ * A boundary in the reader's output, for the parallel restore to route by: the end of a statement (with the
+ * statement and the verdict on it), where a COPY block's rows begin, and where the block ends (after `\.`).
+ */
+export type SegmentMark = { line: number } & (
+  | { kind: 'statement'; statement: Statement; action: Verdict['action']; copyTable?: string[] }
+  | { kind: 'copy-data'; table: string[] }
+  | { kind: 'copy-cut'; table: string[] }
+  | { kind: 'copy-end'; table: string[]; rows: number }
+);
+
+/** One chunk's output and the boundaries in it. */
+export interface MarkedOutput {
+  output: Buffer;
+  marks: { offset: number; mark: SegmentMark }[];
 }
 
 export interface DumpSummary {
@@ -176,7 +195,8 @@ export class DumpReader {
   private readonly manifest = new DumpManifest();
   private readonly policy: PolicyState;
   private readonly enforce: boolean;
-  private readonly output = new HeldOutput();
+  private readonly output = new HeldOutput<SegmentMark>();
+  private copyDataPending = false;
 
   constructor(private readonly options: DumpReaderOptions) {
     this.enforce = options.enforce ?? true;
@@ -186,10 +206,19 @@ export class DumpReader {
 
   /** Reads one chunk; returns what psql may read now. Throws DumpRefusal (enforcing) before psql sees a refused byte. */
   push(chunk: Buffer): Buffer {
+    return this.pushMarked(chunk).output;
+  }
+
+  /** Like push, with the boundaries between statements and COPY rows in the output (parallel-restore.ts). */
+  pushMarked(chunk: Buffer): MarkedOutput {
     this.output.begin(chunk);
     let i = 0;
     while (i < chunk.length) {
       if (this.inCopy) {
+        if (this.copyDataPending) {
+          this.copyDataPending = false;
+          this.output.mark(i, { kind: 'copy-data', table: this.copyTable, line: this.line });
+        }
         i = this.readCopyData(chunk, i);
         continue;
       }
@@ -199,14 +228,19 @@ export class DumpReader {
     }
     if (this.output.pendingBytes() > MAX_HELD_BYTES) this.refuseLongStatement(chunk.length);
     this.bytes += chunk.length;
-    return this.output.end();
+    return { output: this.output.end(), marks: this.output.marks };
   }
 
   /** After the last chunk: what psql reads at end of input (it runs a statement left without `;`), and the summary. */
   finish(): { tail: Buffer; summary: DumpSummary } {
+    const { tail, summary } = this.finishMarked();
+    return { tail: tail.output, summary };
+  }
+
+  finishMarked(): { tail: MarkedOutput; summary: DumpSummary } {
     this.output.begin(Buffer.alloc(0));
     this.endOfInput();
-    return { tail: this.output.end(), summary: this.summary() };
+    return { tail: { output: this.output.end(), marks: this.output.marks }, summary: this.summary() };
   }
 
   /** The statement that starts at or last before a line of the file, if it is among the recent ones. */
@@ -875,6 +909,8 @@ export class DumpReader {
       this.released = false;
       if (this.output.holding) this.resolveHold(end, true);
     } else this.resolveHold(end, verdict.action !== 'drop');
+    const copyTable = verdict.action === 'copy' ? verdict.table : undefined;
+    this.output.mark(end, { kind: 'statement', statement, action: verdict.action, copyTable, line: this.line });
     this.statement = new Statement();
   }
 
@@ -950,17 +986,23 @@ export class DumpReader {
     if (this.copyAfterThisLine) {
       this.copyAfterThisLine = undefined;
       this.inCopy = true;
+      this.copyDataPending = true;
       this.copyBlock = new CopyBlock();
     }
   }
 
   private readCopyData(chunk: Buffer, start: number): number {
     const block = this.copyBlock!;
-    const { end, lines } = block.read(chunk, start);
+    const { end, lines, cut } = block.read(chunk, start, this.options.copyCutBytes);
     this.line += lines;
     if (end === -1) return chunk.length;
+    if (cut) {
+      this.output.mark(end, { kind: 'copy-cut', table: this.copyTable, line: this.line });
+      return end;
+    }
     this.inCopy = false;
     this.manifest.copyRows(this.copyTable, block.rows);
+    this.output.mark(end, { kind: 'copy-end', table: this.copyTable, rows: block.rows, line: this.line });
     return end;
   }
 

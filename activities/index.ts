@@ -34,6 +34,8 @@ export interface ActivityDependencies {
   appReadyTimeoutMs?: number;
   /** Test seam: false lets the dump reader's refusals through, to show that confinement alone stops them. */
   enforceDumpPolicy?: boolean;
+  /** Test seam: COPY rows per parallel-restore unit, in bytes (small, to cut a test's small tables). */
+  copyCutBytes?: number;
   /** Limits of the live snapshot's exact counts; default from settings (OPARETA_EXACT_COUNT_*). */
   snapshotLimits?: Partial<SnapshotLimits>;
 }
@@ -165,10 +167,16 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
       );
     },
 
-    restoreBackup: ({ service, file, targetDatabase, via }) =>
+    restoreBackup: ({ service, file, targetDatabase, via, jobs }) =>
       restoreBackup(
-        { containers, postgres, readPassword, enforceDumpPolicy: deps.enforceDumpPolicy },
-        { service, config: config(service), file, targetDatabase, via },
+        {
+          containers,
+          postgres,
+          readPassword,
+          enforceDumpPolicy: deps.enforceDumpPolicy,
+          copyCutBytes: deps.copyCutBytes,
+        },
+        { service, config: config(service), file, targetDatabase, via, jobs },
       ),
 
     stopApps: ({ service }) => stopAppContainers(containers, config(service)),

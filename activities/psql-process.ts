@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { PassThrough, type Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { TailBuffer } from '../shared/node/docker/tail-buffer';
 import { promisify } from 'node:util';
 import type { ServiceConfig } from '../shared/node/topology';
 import type { ContainerClient } from './docker';
@@ -24,10 +25,26 @@ const PSQL_INPUT_BYTES = 1024 * 1024;
 export const CONTAINER_PSQL_USER = 'nobody';
 
 function psqlArguments(role: string, database: string): string[] {
-  // -X: no ~/.psqlrc; -q: no "COPY n" chatter; ON_ERROR_STOP: the first error fails the restore (exit 3);
+  // -X: no ~/.psqlrc; -q: no "COPY n" chatter; -A -t: a SELECT prints bare values (the parallel restore's
+  // acknowledgement lines); ON_ERROR_STOP: the first error fails the restore (exit 3);
   // VERBOSITY=verbose: errors carry their SQLSTATE, which tells a recurring error from a transient one;
   // -f -: standard input, with errors located as `psql:<stdin>:LINE:`.
-  return ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'VERBOSITY=verbose', '-U', role, '-d', database, '-f', '-'];
+  return [
+    '-X',
+    '-q',
+    '-A',
+    '-t',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-v',
+    'VERBOSITY=verbose',
+    '-U',
+    role,
+    '-d',
+    database,
+    '-f',
+    '-',
+  ];
 }
 
 /**
@@ -63,17 +80,24 @@ export async function startContainerPsql(
   config: ServiceConfig,
   database: string,
   role: RestoreRole,
+  stdout?: Writable,
 ): Promise<PsqlProcess> {
   const input = new PassThrough({ highWaterMark: PSQL_INPUT_BYTES });
+  const stderr = new TailBuffer(STDERR_KEEP_BYTES);
   const running = await containers.startExec(
     config.databaseContainer,
     ['psql', '-h', '127.0.0.1', ...psqlArguments(role.name, database)],
-    { stdin: input, user: CONTAINER_PSQL_USER, env: psqlEnvironment(role) },
+    {
+      stdin: input,
+      user: CONTAINER_PSQL_USER,
+      env: psqlEnvironment(role),
+      output: { stdout: stdout ?? discard(), stderr },
+    },
   );
   // No exit code (Docker unreachable, or psql still running 30 s after its output ended) is an exit of psql's
   // that went unseen: -1, as for a host psql that could not run, with the reason where its errors go.
   const exited = running.result.then(
-    (r) => ({ exitCode: r.exitCode, stderr: r.stderr }),
+    (r) => ({ exitCode: r.exitCode, stderr: stderr.text() }),
     (err: unknown) => ({ exitCode: -1, stderr: errorMessage(err) }),
   );
   return {
@@ -90,8 +114,19 @@ export async function startContainerPsql(
   };
 }
 
+const STDERR_KEEP_BYTES = 64 * 1024;
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+}
+
 /** The worker host's psql, over TCP. */
-export function startHostPsql(config: ServiceConfig, role: RestoreRole, database: string): PsqlProcess {
+export function startHostPsql(
+  config: ServiceConfig,
+  role: RestoreRole,
+  database: string,
+  stdout?: Writable,
+): PsqlProcess {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent' };
   for (const pair of psqlEnvironment(role)) {
     const at = pair.indexOf('=');
@@ -99,8 +134,9 @@ export function startHostPsql(config: ServiceConfig, role: RestoreRole, database
   }
   const child = spawn('psql', ['-h', config.host, '-p', String(config.port), ...psqlArguments(role.name, database)], {
     env,
-    stdio: ['pipe', 'ignore', 'pipe'],
+    stdio: 'pipe',
   });
+  child.stdout.pipe(stdout ?? discard());
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024);

@@ -32,6 +32,7 @@ export async function prepareConfinedTarget(
   postgres: PostgresAccess,
   config: ServiceConfig,
   targetDatabase: string,
+  connections = 1,
 ): Promise<{ role: RestoreRole; superusers: string[] }> {
   const role = { name: restoreRoleName(targetDatabase), password: randomBytes(24).toString('hex') };
   return postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
@@ -39,9 +40,38 @@ export async function prepareConfinedTarget(
     await dropRestoreTarget(client, targetDatabase);
     await client.query(
       `CREATE ROLE ${quoteIdentifier(role.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION ` +
-        `NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD ${client.escapeLiteral(role.password)}`,
+        `NOBYPASSRLS CONNECTION LIMIT ${connectionLimit(connections)} PASSWORD ${client.escapeLiteral(role.password)}`,
     );
     await createDatabase(client, targetDatabase, role.name);
+    return { role, superusers: await superuserNames(client) };
+  });
+}
+
+/** The restore's connections, and one spare for a psql a lost attempt left that has not noticed yet. */
+function connectionLimit(connections: number): number {
+  return connections + 1;
+}
+
+/**
+ * A retry that resumes keeps the side database and its restore role: the role gets a new password (the old one
+ * died with the lost attempt) and the connection limit of this attempt; sessions a lost attempt left are ended,
+ * so none of its transactions still holds a lock or loads a unit.
+ */
+export async function reopenConfinedTarget(
+  postgres: PostgresAccess,
+  config: ServiceConfig,
+  targetDatabase: string,
+  connections: number,
+): Promise<{ role: RestoreRole; superusers: string[] }> {
+  const role = { name: restoreRoleName(targetDatabase), password: randomBytes(24).toString('hex') };
+  return postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
+    await client.query(
+      `ALTER ROLE ${quoteIdentifier(role.name)} CONNECTION LIMIT ${connectionLimit(connections)} PASSWORD ${client.escapeLiteral(role.password)}`,
+    );
+    await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND datname = $2 AND pid <> pg_backend_pid()',
+      [role.name, targetDatabase],
+    );
     return { role, superusers: await superuserNames(client) };
   });
 }

@@ -1,10 +1,10 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { RestoreResult } from '../shared/activity-contract';
+import type { BackupManifest, RestoreResult } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
 import type { ServiceConfig } from '../shared/node/topology';
 import {
@@ -12,46 +12,39 @@ import {
   byteCounter,
   checkGzipHeader,
   GUNZIP_CHUNK_BYTES,
-  gunzipFailure,
-  isZlibError,
   READ_CHUNK_BYTES,
   unsafeBackupFailure,
 } from './backup-integrity';
 import { resolveBackupPath } from './backup-paths';
 import type { ContainerClient } from './docker';
-import { DumpReader, DumpRefusal, type DumpSummary } from './dump-reader';
+import { DumpReader, DumpRefusal, type DumpSummary, type MarkedOutput } from './dump-reader';
 import { errorMessage, failure } from './errors';
+import { UnitRouter } from './parallel-restore';
 import {
   assertNotLiveDatabase,
-  dropDatabase,
+  databaseExists,
   MAINTENANCE_DATABASE,
   type PasswordReader,
   type PostgresAccess,
 } from './postgres';
-import {
-  containerPsqlVersion,
-  hostPsqlVersion,
-  startContainerPsql,
-  startHostPsql,
-  type PsqlProcess,
-} from './psql-process';
-import {
-  connectionLines,
-  isTransientSqlState,
-  lastPsqlError,
-  redactQuotedValues,
-  redactStatement,
-} from './psql-errors';
+import { containerPsqlVersion, hostPsqlVersion, startContainerPsql, startHostPsql } from './psql-process';
 import {
   dropRestoreTarget,
   handOverOwnership,
   newRestrictKey,
   prepareConfinedTarget,
   psqlSupportsRestrict,
+  reopenConfinedTarget,
+  type RestoreRole,
 } from './restore-confinement';
+import { explainFailure, safeMessage, sqlFailureType, type RestoreFailureContext } from './restore-failures';
+import { ledgerSchema, readLedger, type LedgerIdentity } from './restore-ledger';
 import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
 import { RestoreRoleCreator } from './restore-roles';
+import { restoreJobs } from './restore-jobs';
+import { unitsProgress } from './restore-units-progress';
+import { acknowledgementReader, UnitConnection } from './unit-connection';
 
 export interface RestoreDependencies {
   containers: ContainerClient;
@@ -59,6 +52,8 @@ export interface RestoreDependencies {
   readPassword: PasswordReader;
   /** Test seam: false lets the dump reader's refusals through, to show that confinement alone stops them. */
   enforceDumpPolicy?: boolean;
+  /** Test seam: COPY rows per unit, in bytes; COPY_CUT_BYTES by default. */
+  copyCutBytes?: number;
 }
 
 export interface RestoreRequest {
@@ -67,15 +62,22 @@ export interface RestoreRequest {
   file: string;
   targetDatabase: string;
   via?: 'container' | 'host';
+  jobs?: number;
 }
 
 const HEARTBEAT_INTERVAL_MS = 2_000;
+/** COPY rows per unit, in bytes of SQL: small enough to redo, large enough that commits cost nothing. */
+export const COPY_CUT_BYTES = 8 * 1024 * 1024;
+/** What a connection's input may hold before the reader waits: about one unit. */
+const CONNECTION_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
- * gunzip -> dump reader -> psql -v ON_ERROR_STOP=1 into a freshly created side database. psql runs confined:
- * as `nobody` in the container, as an unprivileged role that owns only the side database, inside psql's own
- * `\restrict`. Ownership goes to the service's role afterwards. On failure or cancellation psql is stopped,
- * the target and the role dropped, so a retry starts clean.
+ * gunzip -> dump reader -> `jobs` psql connections (-v ON_ERROR_STOP=1) into a side database: the schema first,
+ * then COPY rows in parallel chunks, then indexes and keys beside each other (parallel-restore.ts). Every psql
+ * runs confined: as `nobody` in the container, as an unprivileged role that owns only the side database, inside
+ * psql's own `\restrict`. Ownership goes to the service's role afterwards. Each unit commits with its number in
+ * the side database's ledger: a retry after a lost worker or a lost connection resumes after the units it
+ * finds there. An SQL error, a refused dump or a cancellation drops the target and the role.
  */
 export async function restoreBackup(deps: RestoreDependencies, request: RestoreRequest): Promise<RestoreResult> {
   const { service, config, file, targetDatabase } = request;
@@ -85,119 +87,209 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   const sizeBytes = await checkGzipHeader(filePath, file);
   const progress = new ProgressTracker(sizeBytes);
   const startedAt = Date.now();
+  const restrictKey = await chooseRestrictKey(deps, request);
+  const jobs = await restoreJobs(deps.containers, config, request.jobs);
+  const cutBytes = deps.copyCutBytes ?? COPY_CUT_BYTES;
+  const identity: LedgerIdentity = { file, sizeBytes, cutBytes };
+  const ledger = ledgerSchema(targetDatabase);
+  const { role, superusers, committed, resumeNote } = await openTarget(deps, config, targetDatabase, identity, jobs);
+  log.info('restore started', { service, file, targetDatabase, via: request.via ?? 'container', sizeBytes, jobs });
+  if (resumeNote) log.info(resumeNote, { service, file, targetDatabase });
 
-  const psqlVersion =
-    request.via === 'host' ? await hostPsqlVersion() : await containerPsqlVersion(deps.containers, config);
-  const restrictKey = psqlSupportsRestrict(psqlVersion) ? newRestrictKey() : undefined;
-  if (!restrictKey) {
-    // In the container a missed meta-command would still run as `nobody` there; on the worker's host it must not run.
-    if (request.via === 'host') {
-      throw failure(
-        ErrorType.ConfigError,
-        `the worker host's ${psqlVersion} does not know \\restrict (15.14, 16.10, 17.6 or later): restore via the container or upgrade psql`,
-      );
-    }
-    log.warn("the container's psql does not know \\restrict; relying on the dump reader and nobody", { psqlVersion });
-  }
-  const { role, superusers } = await prepareConfinedTarget(deps.postgres, config, targetDatabase);
-  log.info('restore started', { service, file, targetDatabase, via: request.via ?? 'container', sizeBytes });
-
-  // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.
-  const signalProgress = createProgressSignaller(context);
-  const beat = () => {
-    const update = { service, file, ...progress.snapshot() };
-    context.heartbeat(update);
-    signalProgress(update);
-  };
-  const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
-  beat();
   const roles = new RestoreRoleCreator(deps.postgres, config, targetDatabase);
-  const stopStreaming = new AbortController();
-  const signal = AbortSignal.any([context.cancellationSignal, stopStreaming.signal]);
-  let psql: PsqlProcess | undefined;
   const newRoles: string[] = [];
   const reader = new DumpReader({
     file,
     enforce: deps.enforceDumpPolicy ?? true,
     superusers,
     onRole: (name) => newRoles.push(name),
+    copyCutBytes: cutBytes,
   });
+  const failureContext: RestoreFailureContext = { file, targetDatabase, reader };
+  const connections: UnitConnection[] = [];
+  const router = { current: undefined as UnitRouter | undefined };
+  // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.
+  const signalProgress = createProgressSignaller(context);
+  const beat = () => {
+    const units = router.current ? unitsProgress(router.current, connections, jobs) : undefined;
+    const update = { service, file, ...progress.snapshot(), ...(units ? { units } : {}) };
+    context.heartbeat(update);
+    signalProgress(update);
+  };
+  const heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  beat();
+  const stopStreaming = new AbortController();
+  const signal = AbortSignal.any([context.cancellationSignal, stopStreaming.signal]);
   const read = { summary: undefined as DumpSummary | undefined };
+  let closing = false;
   try {
-    psql =
-      request.via === 'host'
-        ? startHostPsql(config, role, targetDatabase)
-        : await startContainerPsql(deps.containers, config, targetDatabase, role);
-    const streaming = pipeline(
+    const nonce = randomBytes(12).toString('hex');
+    const units = new UnitRouter({ connections, nonce, ledger, identity, committed });
+    router.current = units;
+    for (let number = 1; number <= jobs; number++) {
+      const connection = await startConnection(deps, request, role, number, nonce, units, restrictKey);
+      connections.push(connection);
+      void connection.psql.exited.then(({ exitCode }) => {
+        if (closing && exitCode === 0 && connection.inFlight.length === 0) return;
+        units.scheduler.fail(new Error(`psql (connection ${number}) exited with ${exitCode}`));
+        stopStreaming.abort();
+      });
+    }
+    await pipeline(
       createReadStream(filePath, { highWaterMark: READ_CHUNK_BYTES }),
       byteCounter((bytes) => progress.update(bytes)),
       createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }),
-      readAndPrepare(reader, read, newRoles, roles, restrictKey),
-      psql.input,
+      readAndPrepare(reader, read, newRoles, roles),
+      units.writable(),
       { signal },
     );
-    const first = await Promise.race([
-      streaming.then(() => 'streamed' as const),
-      psql.exited.then(() => 'exited' as const),
-    ]);
-    if (first === 'exited') {
-      stopStreaming.abort();
-      await streaming.catch(() => undefined);
-      throw await psqlFailure(
-        psql,
-        reader,
-        restrictKey,
-        file,
-        targetDatabase,
-        'psql stopped before the whole dump was read',
-      );
-    }
-    const { exitCode } = await untilAborted(psql.exited, context.cancellationSignal);
-    if (exitCode !== 0) {
-      throw await psqlFailure(psql, reader, restrictKey, file, targetDatabase, `psql exited with ${exitCode}`);
-    }
+    closing = true;
+    beat();
+    for (const connection of connections) connection.end();
+    const exits = await untilAborted(Promise.all(connections.map((c) => c.psql.exited)), context.cancellationSignal);
+    const failed = exits.find((exit) => exit.exitCode !== 0);
+    if (failed) throw new Error(`psql exited with ${failed.exitCode}`);
     const summary = read.summary!;
     assertCompleteDump(summary, file);
     await handOverOwnership(deps.postgres, config, targetDatabase, role.name);
     const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
+    const resumedFrom = units.unitsSkipped > 0 ? units.lastSkipped : undefined;
     log.info('restore finished', {
       service,
       file,
       targetDatabase,
       seconds,
+      jobs,
+      units: units.scheduler.unitsDone,
+      unitsSkipped: units.unitsSkipped,
+      resumedFrom,
       tables: summary.tables.length,
       rolesCreated: roles.created,
       leftOut: summary.leftOut,
     });
-    return { service, file, targetDatabase, bytesRead: progress.bytesDone, tables: summary.tables, seconds };
+    return {
+      service,
+      file,
+      targetDatabase,
+      bytesRead: progress.bytesDone,
+      tables: summary.tables,
+      seconds,
+      manifest: manifestOf(service, file, sizeBytes, summary),
+      jobs,
+      units: units.scheduler.unitsDone,
+      ...(resumedFrom ? { resumedFrom, unitsSkipped: units.unitsSkipped } : {}),
+    };
   } catch (err) {
     stopStreaming.abort();
+    const explained = await explainFailure(err, connections, failureContext);
     // Its locks on the roles it created must be gone before the cleanup may drop them.
     await roles.close();
-    await cleanUp(deps, config, targetDatabase, psql);
-    if (context.cancellationSignal.aborted) {
+    const cancelled = context.cancellationSignal.aborted;
+    // A lost connection or a restarted server is retried, and the retry resumes from the ledger; whatever else
+    // failed would fail again, so nothing of it is kept.
+    const keepForResume =
+      !cancelled &&
+      !explained.nonRetryable &&
+      explained.type === ErrorType.RestoreFailed &&
+      router.current?.resumable === true;
+    if (keepForResume) {
+      await stopConnections(connections);
+      log.warn('restore failed; side database kept for the retry to resume', { targetDatabase });
+    } else {
+      // Dropping WITH (FORCE) ends every psql session first; psql may have reconnected in between: drop again.
+      await dropTarget(deps, config, targetDatabase);
+      await stopConnections(connections);
+      await dropTarget(deps, config, targetDatabase);
+    }
+    if (cancelled) {
       log.warn('restore cancelled; target dropped', { service, file, targetDatabase });
       await context.cancelled;
     }
-    throw await explainFailure(err, psql, reader, restrictKey, file, targetDatabase);
+    throw explained;
   } finally {
     clearInterval(heartbeat);
     await roles.close();
   }
 }
 
+/** psql's `\restrict` where it knows it; a host psql that does not is refused, a container's is warned about. */
+async function chooseRestrictKey(deps: RestoreDependencies, request: RestoreRequest): Promise<string | undefined> {
+  const psqlVersion =
+    request.via === 'host' ? await hostPsqlVersion() : await containerPsqlVersion(deps.containers, request.config);
+  if (psqlSupportsRestrict(psqlVersion)) return newRestrictKey();
+  // In the container a missed meta-command would still run as `nobody` there; on the worker's host it must not run.
+  if (request.via === 'host') {
+    throw failure(
+      ErrorType.ConfigError,
+      `the worker host's ${psqlVersion} does not know \\restrict (15.14, 16.10, 17.6 or later): restore via the container or upgrade psql`,
+    );
+  }
+  log.warn("the container's psql does not know \\restrict; relying on the dump reader and nobody", { psqlVersion });
+  return undefined;
+}
+
+/** A fresh side database, or the one a lost attempt left when its ledger says where to resume. */
+async function openTarget(
+  deps: RestoreDependencies,
+  config: ServiceConfig,
+  targetDatabase: string,
+  identity: LedgerIdentity,
+  jobs: number,
+): Promise<{ role: RestoreRole; superusers: string[]; committed: Set<number>; resumeNote?: string }> {
+  const exists = await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (c) => databaseExists(c, targetDatabase));
+  if (exists) {
+    const state = await deps.postgres
+      .withClient(config, targetDatabase, (c) => readLedger(c, ledgerSchema(targetDatabase), identity))
+      .catch((err: unknown) => ({ resumable: false as const, reason: errorMessage(err) }));
+    if (state.resumable) {
+      const reopened = await reopenConfinedTarget(deps.postgres, config, targetDatabase, jobs);
+      return {
+        ...reopened,
+        committed: state.committed,
+        resumeNote: `resuming: ${state.committed.size} units already committed`,
+      };
+    }
+    log.info('starting over: the side database left by an earlier attempt cannot be resumed', {
+      targetDatabase,
+      reason: state.reason,
+    });
+  }
+  const fresh = await prepareConfinedTarget(deps.postgres, config, targetDatabase, jobs);
+  return { ...fresh, committed: new Set() };
+}
+
+async function startConnection(
+  deps: RestoreDependencies,
+  request: RestoreRequest,
+  role: RestoreRole,
+  number: number,
+  nonce: string,
+  router: UnitRouter,
+  restrictKey: string | undefined,
+): Promise<UnitConnection> {
+  const slot: { connection?: UnitConnection } = {};
+  const acknowledgements = acknowledgementReader(nonce, (unit) => router.scheduler.acknowledge(slot.connection!, unit));
+  const psql =
+    request.via === 'host'
+      ? startHostPsql(request.config, role, request.targetDatabase, acknowledgements)
+      : await startContainerPsql(deps.containers, request.config, request.targetDatabase, role, acknowledgements);
+  slot.connection = new UnitConnection(number, psql, CONNECTION_BUFFER_BYTES, () => router.scheduler.wake());
+  // psql first reads the product's own `\restrict` line: every meta-command after it is refused.
+  if (restrictKey) slot.connection.write(`\\restrict ${restrictKey}\n`);
+  return slot.connection;
+}
+
 /**
- * Reads each chunk before psql sees it: refuses what a backup must not do, leaves out what the product does
- * itself, creates the roles the dump grants to. psql first reads the product's own `\restrict` line.
+ * Reads each chunk before any psql sees it: refuses what a backup must not do, leaves out what the product does
+ * itself, creates the roles the dump grants to; passes on the checked output with its boundaries.
  */
 function readAndPrepare(
   reader: DumpReader,
   read: { summary?: DumpSummary },
   newRoles: string[],
   roles: RestoreRoleCreator,
-  restrictKey: string | undefined,
 ): Transform {
-  const passOn = (output: Buffer, callback: (err?: Error | null, data?: Buffer) => void) => {
+  const passOn = (output: MarkedOutput, callback: (err?: Error | null, data?: MarkedOutput) => void) => {
     if (newRoles.length === 0) {
       callback(null, output);
       return;
@@ -212,13 +304,14 @@ function readAndPrepare(
         callback(failure(sqlFailureType(err), `cannot create roles ${pending.join(', ')}: ${safeMessage(err)}`)),
     );
   };
-  const transform = new Transform({
-    readableHighWaterMark: GUNZIP_CHUNK_BYTES * 4,
+  return new Transform({
     writableHighWaterMark: GUNZIP_CHUNK_BYTES * 4,
+    readableObjectMode: true,
+    readableHighWaterMark: 2,
     transform(chunk: Buffer, _encoding, callback) {
-      let output: Buffer;
+      let output: MarkedOutput;
       try {
-        output = reader.push(chunk);
+        output = reader.pushMarked(chunk);
       } catch (err) {
         callback(err instanceof DumpRefusal ? unsafeBackupFailure(err) : (err as Error));
         return;
@@ -227,7 +320,7 @@ function readAndPrepare(
     },
     flush(callback) {
       try {
-        const { tail, summary } = reader.finish();
+        const { tail, summary } = reader.finishMarked();
         read.summary = summary;
         passOn(tail, callback);
       } catch (err) {
@@ -235,8 +328,19 @@ function readAndPrepare(
       }
     },
   });
-  if (restrictKey) transform.push(`\\restrict ${restrictKey}\n`);
-  return transform;
+}
+
+function manifestOf(service: string, file: string, sizeBytes: number, summary: DumpSummary): BackupManifest {
+  return {
+    service,
+    file,
+    sizeBytes,
+    uncompressedBytes: summary.uncompressedBytes,
+    pgDumpVersion: summary.pgDumpVersion,
+    serverVersion: summary.serverVersion,
+    tables: summary.tables,
+    roles: summary.roles,
+  };
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -248,97 +352,20 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** No psql may keep writing into the target once the restore has failed. */
+async function stopConnections(connections: UnitConnection[]): Promise<void> {
+  const stopped = await Promise.all(connections.map((c) => c.psql.stop()));
+  if (stopped.some((s) => !s)) log.error('psql still running after the restore was stopped');
+}
+
 /**
- * Stops psql (no psql may keep writing into the target), drops the half-restored target, the restore role and the
- * roles created for its grants. What a lost worker leaves, the next attempt or the workflow's dropDatabase drops.
+ * Drops the half-restored target, the restore role and the roles created for its grants. Dropping WITH (FORCE)
+ * ends every psql session first. What a lost worker leaves, the next attempt or the workflow's dropDatabase drops.
  */
-async function cleanUp(
-  deps: RestoreDependencies,
-  config: ServiceConfig,
-  targetDatabase: string,
-  psql: PsqlProcess | undefined,
-): Promise<void> {
+async function dropTarget(deps: RestoreDependencies, config: ServiceConfig, targetDatabase: string): Promise<void> {
   try {
-    // Dropping WITH (FORCE) ends psql's session first, so a psql inside the container stops at once.
-    await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropDatabase(client, targetDatabase));
-    const stopped = psql ? await psql.stop() : true;
-    if (!stopped) log.error('psql still running after the restore was stopped', { targetDatabase });
-    // psql may have reconnected in between: drop again, now that it is gone.
     await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRestoreTarget(client, targetDatabase));
   } catch (err) {
     log.error('cleanup after a failed restore did not finish', { targetDatabase, error: errorMessage(err) });
   }
-}
-
-/**
- * psql's error with the file's line and the statement named, and whether another attempt could succeed: exit 3
- * (an SQL error under ON_ERROR_STOP) with a SQLSTATE outside the transient classes recurs, so it is a
- * non-retryable RestoreSqlError; a lost connection (exit 2), a killed psql or a transient SQLSTATE is retried.
- * Only the ERROR line enters the failure, its quoted values redacted (psql-errors.ts); psql's whole output goes to
- * the worker's log, where the SRE debugging the restore reads it.
- */
-async function psqlFailure(
-  psql: PsqlProcess,
-  reader: DumpReader,
-  restrictKey: string | undefined,
-  file: string,
-  targetDatabase: string,
-  what: string,
-) {
-  const { exitCode, stderr } = await psql.exited;
-  log.warn("psql's error output (for the worker's log only)", { file, targetDatabase, exitCode, stderr });
-  const prefix = `restore of ${file} into ${targetDatabase} failed: ${what}`;
-  const error = lastPsqlError(stderr);
-  if (!error) return failure(ErrorType.RestoreFailed, `${prefix}: ${connectionLines(stderr)}`);
-  const line = error.inputLine - (restrictKey ? 1 : 0);
-  const statement = reader.statementAt(line);
-  // psql locates an error in COPY data at the block's `\.`; CONTEXT tells the row (and column) within the block.
-  const copy = error.copy
-    ? `, data row ${error.copy.row}${error.copy.column ? ` column ${error.copy.column}` : ''} of the COPY block ending there`
-    : '';
-  const where = `line ${line}${statement ? ` (${redactStatement(statement)})` : ''}${copy}`;
-  const sqlState = error.sqlState ? ` (SQLSTATE ${error.sqlState})` : '';
-  // Exit 3 is an error of the script under ON_ERROR_STOP: the server's ERROR, or psql's own (a refused meta-command).
-  const recurs =
-    exitCode === 3 &&
-    (error.severity === 'ERROR' || error.severity === 'error') &&
-    !(error.sqlState && isTransientSqlState(error.sqlState));
-  return failure(
-    recurs ? ErrorType.RestoreSqlError : ErrorType.RestoreFailed,
-    `${prefix}: ${where}: ${error.severity}: ${error.message}${sqlState}`,
-  );
-}
-
-/** An error of node-postgres carries the server's SQLSTATE: one outside the transient classes recurs. */
-function sqlFailureType(err: unknown) {
-  const code = (err as { code?: unknown }).code;
-  const recurs = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !isTransientSqlState(code);
-  return recurs ? ErrorType.RestoreSqlError : ErrorType.RestoreFailed;
-}
-
-/** An error's message with quoted values redacted: server errors may echo a value. */
-function safeMessage(err: unknown): string {
-  return redactQuotedValues(errorMessage(err));
-}
-
-async function explainFailure(
-  err: unknown,
-  psql: PsqlProcess | undefined,
-  reader: DumpReader,
-  restrictKey: string | undefined,
-  file: string,
-  targetDatabase: string,
-) {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof DumpRefusal) return unsafeBackupFailure(err);
-  if (isZlibError(err)) return gunzipFailure(err, file);
-  if (psql) {
-    const exited = await Promise.race([psql.exited, new Promise<undefined>((r) => setTimeout(r, 2_000, undefined))]);
-    if (exited && exited.exitCode !== 0) {
-      return psqlFailure(psql, reader, restrictKey, file, targetDatabase, `psql exited with ${exited.exitCode}`);
-    }
-  }
-  log.warn('restore failed', { file, targetDatabase, error: errorMessage(err) });
-  // No cause attached: its message is the unredacted one.
-  return failure(sqlFailureType(err), `restore of ${file} into ${targetDatabase} failed: ${safeMessage(err)}`);
 }

@@ -13,13 +13,14 @@ import {
 } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
+import { RESTORE_BACKUP_ACTIVITY, type RestoreResult } from '../../shared/activity-contract';
+import { completedActivityResult } from '../support/activity-history';
 import { restoreDatabase } from '../../workflows';
 
 describe('a worker killed with SIGKILL in the middle of a restore', () => {
   const client = useTemporalClient();
 
-  it('is replaced by a new worker that finishes the restore from a clean side database', async () => {
+  it('is replaced by a new worker whose retry resumes the restore after the units the first one committed', async () => {
     const bigBackup = await ensureBigHermesBackup();
     const taskQueue = `opareta-dr-test-crash-${process.pid}`;
     const env = { OPARETA_TASK_QUEUE: taskQueue, OPARETA_METRICS_PORT: String(18000 + (process.pid % 1000)) };
@@ -34,7 +35,7 @@ describe('a worker killed with SIGKILL in the middle of a restore', () => {
     try {
       await waitForPendingActivity(handle, RESTORE_BACKUP_ACTIVITY);
       // The workflow's own progress query shows the restore moving while it runs (the activity signals it).
-      const midway = await waitForLiveQueryProgress(handle, 'hermes');
+      const midway = await waitForLiveQueryProgress(handle, 'hermes', 120_000, 50);
       expect(midway.bytesDone).toBeGreaterThan(0);
       expect(midway.bytesTotal).toBeGreaterThanOrEqual(midway.bytesDone);
       await workers[0].stop('SIGKILL');
@@ -44,6 +45,11 @@ describe('a worker killed with SIGKILL in the middle of a restore', () => {
       const result = (await handle.result()) as RestoreDatabaseResult;
       expect(result.outcome).toBe('restored');
       expect(result.backup?.file).toBe(bigBackup);
+      // The retry read the side database's ledger and loaded only what the killed worker had not committed.
+      const resumed = await completedActivityResult<RestoreResult>(handle, RESTORE_BACKUP_ACTIVITY);
+      expect(resumed.resumedFrom).toMatch(/rows #\d+$|^schema$/);
+      expect(resumed.unitsSkipped).toBeGreaterThan(0);
+      expect(resumed.jobs).toBeGreaterThanOrEqual(1);
       expect(sortCounts(await liveRowCounts('hermes'))).toEqual(
         sortCounts(await manifestRowCounts('hermes', bigBackup)),
       );

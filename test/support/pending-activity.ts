@@ -29,6 +29,7 @@ export async function waitForLiveQueryProgress(
   handle: WorkflowHandle,
   service: string,
   timeoutMs = 120_000,
+  atLeastPercent = 0,
 ): Promise<ServiceProgress> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -36,7 +37,7 @@ export async function waitForLiveQueryProgress(
     const description = await handle.describe();
     const restoring = description.raw.pendingActivities?.some((a) => a.activityType?.name === RESTORE_BACKUP_ACTIVITY);
     const part = progress.services[service];
-    if (restoring && part && part.bytesDone > 0) return part;
+    if (restoring && part && part.bytesDone > 0 && part.percent >= atLeastPercent) return part;
     if (description.status.name !== 'RUNNING') throw new Error(`workflow ended (${description.status.name})`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -99,8 +99,11 @@ describe('a restore that fails on SQL: non-retryable, named, nothing secret', ()
     expect(err.type).toBe('RestoreSqlError');
     expect(err.nonRetryable).toBe(true);
     // HEAD is 2 lines: the COPY statement is line 5 and its `\.` line 8, where psql reports the error.
-    // psql may stop before or after the last bytes were sent: what comes before `line` may differ.
-    expect(err.message).toMatch(/^restore of shop_\S+ into shop_db_restore_dup failed: psql [^:]+: line 8 /);
+    // psql may stop before or after the last bytes were sent: what comes before `line` may differ. The unit that
+    // failed (the parallel restore's COPY chunk) is named after `failed`.
+    expect(err.message).toMatch(
+      /^restore of shop_\S+ into shop_db_restore_dup failed \(public\.api_keys rows #1\): psql [^:]+: line 8 /,
+    );
     expect(err.message.slice(err.message.indexOf(': line 8 '))).toBe(
       ': line 8 (COPY PUBLIC.API_KEYS (ID,TOKEN)FROM STDIN), data row 2 of the COPY block ending there: ' +
         'ERROR: duplicate key value violates unique constraint "api_keys_token_key" (SQLSTATE 23505)',
