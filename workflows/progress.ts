@@ -70,6 +70,11 @@ export class ProgressTracker {
     this.service(service).bytesTotal = bytesTotal;
   }
 
+  /** A restore of another backup (the previous generation, after a broken one) counts its bytes from zero. */
+  restartBytes(service: string, bytesTotal: number): void {
+    Object.assign(this.service(service), { bytesDone: 0, bytesTotal, percent: 0, etaSeconds: undefined });
+  }
+
   markBytesDone(service: string, bytesDone: number): void {
     const progress = this.service(service);
     progress.bytesDone = bytesDone;

@@ -45,6 +45,13 @@ export const scenarios: Scenario[] = [
     arrange: (world) => world.unhealthyBackups.add(world.service('argus').backups[0].file),
   },
   {
+    // One read: the broken newest backup proves so in its restore into the side database.
+    name: 'restore-database-swap-fallback',
+    workflow: restoreDatabase,
+    input: { service: 'hermes' },
+    arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
+  },
+  {
     name: 'restore-database-in-place-fallback',
     workflow: restoreDatabase,
     input: { service: 'hermes', mode: 'in-place' },

@@ -33,15 +33,30 @@ describe('restoreDatabase cancelled at each step', () => {
     expect((await (await start({ service: 'argus' })).result()).outcome).toBe('restored');
   }
 
-  it('before the restore (while verifying the backup): nothing to undo, nothing touched', async () => {
+  it('before the restore (while planning): nothing to undo, nothing touched', async () => {
     const world = bed.reset();
-    const gate = world.gate('verifyBackup');
+    const gate = world.gate('checkDiskRoom');
     const handle = await start({ service: 'argus' });
     await gate.entered;
     await handle.cancel();
 
     expect(wasCancelled(await failureOf(handle))).toBe(true);
     expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
+    expect(world.called('dropDatabase')).toEqual([]);
+    expectLiveUntouched(world);
+    await expectServiceUnlocked();
+  });
+
+  it('in-place mode while verifying the backup: the apps not stopped yet, nothing touched', async () => {
+    const world = bed.reset();
+    const gate = world.gate('verifyBackup');
+    const handle = await start({ service: 'argus', mode: 'in-place' });
+    await gate.entered;
+    await handle.cancel();
+
+    expect(wasCancelled(await failureOf(handle))).toBe(true);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
+    expect(world.called('stopApps')).toEqual([]);
     expectLiveUntouched(world);
     await expectServiceUnlocked();
   });

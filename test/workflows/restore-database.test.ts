@@ -61,6 +61,26 @@ describe('restoreDatabase decisions', () => {
       'restore-planned',
       'restore-outcome',
     ]);
+    // One read of the backup: no verifyBackup, the restore's own pass gave the manifest the plan now counts with.
+    expect(world.called('verifyBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([
+      { service: 'argus', file: 'argus_20261124_020000.sql.gz', targetDatabase: result.databases.side },
+    ]);
+    expect(result.backup?.uncompressedBytes).toBe(10_000);
+    expect(result.plan.join('\n')).toContain('the swap would lose 5 row(s) of public.items');
+  });
+
+  it('takes the manifest from the restored tables when the worker returns none (a worker from before)', async () => {
+    const world = bed.reset();
+    world.restoreWithoutManifest = true;
+    const result = await run({ service: 'argus' });
+
+    expect(result.outcome).toBe('restored');
+    expect(result.verification?.passed).toBe(true);
+    expect(result.expectedLoss).toEqual([{ table: 'public.items', liveRows: 105, backupRows: 100, difference: -5 }]);
+    // The SQL size is what only a manifest knows.
+    expect(result.backup?.uncompressedBytes).toBe(0);
+    expect(world.called('verifyBackup')).toEqual([]);
   });
 
   it('drops the side database and leaves live and apps untouched when verification fails', async () => {
@@ -120,6 +140,9 @@ describe('restoreDatabase decisions', () => {
     expect(result.outcome).toBe('restored');
     const calls = callNames(world);
     expect(calls.indexOf('stopApps')).toBeLessThan(calls.indexOf(RESTORE_BACKUP_ACTIVITY));
+    // The apps go down only for a backup read end to end first.
+    expect(calls.indexOf('verifyBackup')).toBeGreaterThanOrEqual(0);
+    expect(calls.indexOf('verifyBackup')).toBeLessThan(calls.indexOf('stopApps'));
     expect(world.live('argus')?.origin).toBe('argus_20261124_020000.sql.gz');
     expect(world.database('argus', result.databases.preRestore)?.origin).toBe('original');
     expect(world.service('argus').appsRunning).toBe(true);
@@ -185,10 +208,12 @@ describe('restoreDatabase decisions', () => {
     expect(world.live('argus')?.origin).toBe('original');
   });
 
-  it('falls back to the previous generation when the latest backup is broken, and says so', async () => {
+  it('falls back to the previous generation when the latest backup proves broken during its restore', async () => {
     const world = bed.reset();
     const [newest, previous] = world.service('hermes').backups;
     newest.broken = 'BackupTruncated';
+    // Even when the broken restore's own clean-up failed: the next restore into the side name starts from nothing.
+    world.brokenRestoreLeavesTarget = true;
     const result = await run({ service: 'hermes' });
 
     expect(result.outcome).toBe('restored');
@@ -198,6 +223,38 @@ describe('restoreDatabase decisions', () => {
       { file: newest.file, errorType: 'BackupTruncated', message: `${newest.file} is broken` },
     ]);
     expect(world.live('hermes')?.origin).toBe(previous.file);
+    expect(world.called('verifyBackup')).toEqual([]);
+    const side = result.databases.side;
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([
+      { service: 'hermes', file: newest.file, targetDatabase: side },
+      { service: 'hermes', file: previous.file, targetDatabase: side },
+    ]);
+    expect(world.databaseNames('hermes')).toEqual(['hermes_db', result.databases.preRestore]);
+    expect(result.plan.join('\n')).toContain(`restore ${previous.file} `);
+    expect(result.plan.join('\n')).toContain(`instead of the broken ${newest.file}`);
+    expect(result.expectedLoss).toEqual([{ table: 'public.items', liveRows: 205, backupRows: 190, difference: -15 }]);
+  });
+
+  it('fails naming every broken file when no generation restores, leaving no side database', async () => {
+    const world = bed.reset();
+    const backups = world.service('hermes').backups;
+    for (const backup of backups) backup.broken = 'BackupIncomplete';
+    world.brokenRestoreLeavesTarget = true;
+    const failure = await failureOf(await start({ service: 'hermes' }));
+
+    const cause = applicationFailure(failure);
+    expect(cause?.type).toBe('BackupIncomplete');
+    expect(cause?.message).toContain('no usable backup of hermes');
+    expect(cause?.details?.[0]).toEqual(
+      backups.map((b) => ({ file: b.file, errorType: 'BackupIncomplete', message: `${b.file} is broken` })),
+    );
+    expect(world.called(RESTORE_BACKUP_ACTIVITY).map((c) => (c as { file: string }).file)).toEqual(
+      backups.map((b) => b.file),
+    );
+    // The workflow's own compensation drops what the last broken restore left.
+    expect(world.databaseNames('hermes')).toEqual(['hermes_db']);
+    expect(world.live('hermes')?.origin).toBe('original');
+    expect(world.called('stopApps')).toEqual([]);
   });
 
   it('does not fall back from a backup file the SRE named', async () => {
@@ -208,7 +265,25 @@ describe('restoreDatabase decisions', () => {
 
     expect(applicationFailure(failure)?.type).toBe('BackupCorrupt');
     expect(applicationFailure(failure)?.message).toContain(newest.file);
-    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY).map((c) => (c as { file: string }).file)).toEqual([newest.file]);
+    expect(world.called('selectBackup')).not.toContainEqual(
+      expect.objectContaining({ selector: expect.objectContaining({ kind: 'previous' }) }),
+    );
+    expect(world.databaseNames('hermes')).toEqual(['hermes_db']);
+  });
+
+  it('in-place mode verifies the backups before stopping the apps, and falls back before it', async () => {
+    const world = bed.reset();
+    const [newest, previous] = world.service('hermes').backups;
+    newest.broken = 'BackupTruncated';
+    const result = await run({ service: 'hermes', mode: 'in-place' });
+
+    expect(result.outcome).toBe('restored');
+    expect(result.fallbackFrom).toBe(newest.file);
+    expect(world.called('verifyBackup').map((c) => (c as { file: string }).file)).toEqual([newest.file, previous.file]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY).map((c) => (c as { file: string }).file)).toEqual([previous.file]);
+    const calls = callNames(world);
+    expect(calls.lastIndexOf('verifyBackup')).toBeLessThan(calls.indexOf('stopApps'));
   });
 
   it('picks the newest backup before a given time', async () => {
@@ -222,6 +297,8 @@ describe('restoreDatabase decisions', () => {
     const result = await run({ service: 'argus', dryRun: true, requireApproval: true });
 
     expect(result.outcome).toBe('dry-run');
+    // It restores nothing, so it reads the backup with verifyBackup.
+    expect(world.called('verifyBackup')).toEqual([{ service: 'argus', file: 'argus_20261124_020000.sql.gz' }]);
     expect(result.plan.join('\n')).toContain('the swap would lose 5 row(s) of public.items');
     expect(result.plan.join('\n')).toContain('wait for one approval');
     expect(callNames(world).filter((name) => !READ_ONLY.has(name))).toEqual([]);

@@ -44,6 +44,10 @@ describe('restoreDrill decisions', () => {
     ]);
     expect(result.services[0].scratchDatabase).toMatch(/^argus_db_drill_\d{14}_[0-9a-f]{6}$/);
     expect(world.called('dropDatabase')).toHaveLength(2);
+    // One read of each backup: the restore's own pass checks it, no verifyBackup before it.
+    expect(world.called('verifyBackup')).toEqual([]);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toHaveLength(2);
+    expect(result.services[0].forecast?.dumpBytes).toBe(10_000);
     expectNothingLeftOrTouched(world);
 
     // Each service's part is its own child workflow, searchable by service and outcome.
@@ -57,10 +61,23 @@ describe('restoreDrill decisions', () => {
     const world = bed.reset();
     const [newest, previous] = world.service('hermes').backups;
     newest.broken = 'BackupTruncated';
+    world.brokenRestoreLeavesTarget = true;
     const handle = await start({});
     const result = await handle.result();
 
     const hermes = result.services.find((s) => s.service === 'hermes');
+    // The broken backup proved so in its restore; the previous one went into the same scratch database.
+    expect(world.called('verifyBackup')).toEqual([]);
+    expect(
+      world.called(RESTORE_BACKUP_ACTIVITY).filter((c) => (c as { service: string }).service === 'hermes'),
+    ).toEqual([
+      { service: 'hermes', file: newest.file, targetDatabase: hermes?.scratchDatabase },
+      { service: 'hermes', file: previous.file, targetDatabase: hermes?.scratchDatabase },
+    ]);
+    expect(hermes?.brokenBackups).toEqual([
+      { file: newest.file, errorType: 'BackupTruncated', message: `${newest.file} is broken` },
+    ]);
+    expect(hermes?.verification?.passed).toBe(true);
     expect(result.passed).toBe(false);
     expect(hermes?.passed).toBe(false);
     expect(hermes?.backupFile).toBe(previous.file);
@@ -73,16 +90,48 @@ describe('restoreDrill decisions', () => {
     expectNothingLeftOrTouched(world);
   });
 
-  it('names every broken file when no generation is usable', async () => {
+  it('names every broken file when no generation is usable, and leaves no scratch database', async () => {
     const world = bed.reset();
+    const files = world.service('argus').backups.map((b) => b.file);
     for (const backup of world.service('argus').backups) backup.broken = 'BackupIncomplete';
+    world.brokenRestoreLeavesTarget = true;
     const result = await (await start({ services: ['argus'] })).result();
 
     const [argus] = result.services;
     expect(argus.passed).toBe(false);
-    expect(argus.brokenBackups.map((b) => b.file)).toEqual(world.service('argus').backups.map((b) => b.file));
+    expect(argus.brokenBackups.map((b) => b.file)).toEqual(files);
     expect(argus.reason).toContain('no usable backup of argus');
-    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([]);
+    expect(argus.backupFile).toBeUndefined();
+    expect(world.called(RESTORE_BACKUP_ACTIVITY).map((c) => (c as { file: string }).file)).toEqual(files);
+    expect(argus.cleanedUp).toBe(true);
+    expectNothingLeftOrTouched(world);
+  });
+
+  it('does not fall back from a named backup file that proves broken', async () => {
+    const world = bed.reset();
+    const [newest] = world.service('argus').backups;
+    newest.broken = 'BackupCorrupt';
+    const result = await (await start({ services: ['argus'], backup: newest.file })).result();
+
+    const [argus] = result.services;
+    expect(argus.passed).toBe(false);
+    expect(argus.brokenBackups).toEqual([
+      { file: newest.file, errorType: 'BackupCorrupt', message: `${newest.file} is broken` },
+    ]);
+    expect(argus.reason).toContain(`no usable backup of argus: broken ${newest.file} (BackupCorrupt`);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY).map((c) => (c as { file: string }).file)).toEqual([newest.file]);
+    expectNothingLeftOrTouched(world);
+  });
+
+  it('takes the manifest from the restored tables when the worker returns none (a worker from before)', async () => {
+    const world = bed.reset();
+    world.restoreWithoutManifest = true;
+    const result = await (await start({ services: ['hermes'] })).result();
+
+    expect(result.services[0].passed).toBe(true);
+    expect(result.services[0].verification?.passed).toBe(true);
+    // The SQL size is what only a manifest knows.
+    expect(result.services[0].forecast?.dumpBytes).toBe(0);
   });
 
   it('drops the scratch database when verification fails', async () => {

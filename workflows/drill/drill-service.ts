@@ -1,10 +1,19 @@
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import type { RestoreResult, ServiceDescription } from '../../shared/activity-contract';
 import type { BackupChoice, DrillServiceReport } from '../../shared/workflow-types';
 import { quick, restore, verification } from '../activity-proxies';
 import { failureMessage } from '../failures';
 import type { ProgressTracker } from '../progress';
-import { brokenBackupsOf, chooseVerifiedBackup } from '../restore/backup-choice';
-import { DISK_ROOM_PATCH } from '../restore/prepare';
+import {
+  brokenBackupsOf,
+  chooseBackup,
+  chooseVerifiedBackup,
+  ONE_READ_PATCH,
+  restoreVerifiedBackup,
+  type PlannedBackup,
+  type VerifiedBackup,
+} from '../restore/backup-choice';
+import { DISK_ROOM_PATCH, estimatedSqlBytes } from '../restore/prepare';
 import { forecastRestore, RTO_FORECAST_PATCH } from './rto-forecast';
 
 export function emptyDrillReport(service: string): DrillServiceReport {
@@ -41,33 +50,9 @@ export async function drillService(service: string, report: DrillServiceReport, 
     report.rpoHours = description.rpoHours;
     report.scratchDatabase = `${description.database}_drill_${context.stamp}`;
 
-    progress.setServiceStep(service, 'verifying-backup');
-    const chosen = await chooseVerifiedBackup(service, context.choice).catch((err: unknown) => {
-      report.brokenBackups = brokenBackupsOf(err);
-      throw err;
-    });
-    const { backup } = chosen;
-    Object.assign(report, {
-      backupFile: backup.file,
-      backupTakenAt: backup.takenAt,
-      backupAgeHours: backup.ageHours,
-      fallbackFrom: chosen.fallbackFrom,
-      brokenBackups: chosen.broken,
-      rpoMet: backup.ageHours <= description.rpoHours,
-    });
-    progress.setBytesTotal(service, chosen.backup.sizeBytes);
-    // The scratch restore lands on the production server's volume: a drill must never fill it.
-    if (patched(DISK_ROOM_PATCH)) {
-      await quick.checkDiskRoom({ service, neededBytes: Math.ceil(chosen.manifest.uncompressedBytes * 1.2) });
-    }
-
-    progress.setServiceStep(service, 'restoring');
-    const restored = await restore.restoreBackup({
-      service,
-      file: backup.file,
-      targetDatabase: report.scratchDatabase,
-    });
-    progress.markBytesDone(service, restored.bytesRead);
+    const { chosen, restored } = patched(ONE_READ_PATCH)
+      ? await restoreInOneRead(service, description, report, context)
+      : await verifyThenRestore(service, description, report, context);
     report.restoreSeconds = restored.seconds;
     report.rtoMet = restored.seconds <= description.rtoMinutes * 60;
     report.rows = restored.tables;
@@ -99,6 +84,96 @@ export async function drillService(service: string, report: DrillServiceReport, 
     await dropScratchDatabase(service, report);
     progress.setServiceStep(service, report.passed ? 'passed' : 'failed');
   }
+}
+
+interface DrillRestore {
+  chosen: VerifiedBackup;
+  restored: RestoreResult;
+}
+
+/**
+ * One read of the backup: restored into the scratch database straight away, its manifest taken from the restore's
+ * own pass. A backup that proves broken half-way falls back as chooseVerifiedBackup does (restoreVerifiedBackup).
+ */
+async function restoreInOneRead(
+  service: string,
+  description: ServiceDescription,
+  report: DrillServiceReport,
+  context: DrillContext,
+): Promise<DrillRestore> {
+  const { progress } = context;
+  progress.setServiceStep(service, 'choosing-backup');
+  const first = await chooseBackup(service, context.choice);
+  // The scratch restore lands on the production server's volume: a drill must never fill it. The backup's SQL
+  // size is known only once it is read, so its gzip size stands for it here.
+  await quick.checkDiskRoom({ service, neededBytes: Math.ceil(estimatedSqlBytes(first.sizeBytes) * 1.2) });
+  progress.setServiceStep(service, 'restoring');
+  const read = await restoreVerifiedBackup(service, context.choice, first, (backup, skipped) => {
+    recordBackup(report, description, { backup, broken: skipped, fallbackFrom: skipped[0]?.file });
+    progress.restartBytes(service, backup.sizeBytes);
+    return restore.restoreBackup({ service, file: backup.file, targetDatabase: report.scratchDatabase });
+  }).catch((err: unknown) => {
+    const broken = brokenBackupsOf(err);
+    // No usable backup: none was drilled, as when verifyBackup found them all broken.
+    if (broken.length > 0) Object.assign(report, emptyBackupFields(), { brokenBackups: broken });
+    throw err;
+  });
+  recordBackup(report, description, read.chosen);
+  progress.markBytesDone(service, read.restored.bytesRead);
+  return read;
+}
+
+/** Runs from before the one read: verifyBackup reads the whole backup, then the restore reads it again. */
+async function verifyThenRestore(
+  service: string,
+  description: ServiceDescription,
+  report: DrillServiceReport,
+  context: DrillContext,
+): Promise<DrillRestore> {
+  const { progress } = context;
+  progress.setServiceStep(service, 'verifying-backup');
+  const chosen = await chooseVerifiedBackup(service, context.choice).catch((err: unknown) => {
+    report.brokenBackups = brokenBackupsOf(err);
+    throw err;
+  });
+  recordBackup(report, description, chosen);
+  progress.setBytesTotal(service, chosen.backup.sizeBytes);
+  // The scratch restore lands on the production server's volume: a drill must never fill it.
+  if (patched(DISK_ROOM_PATCH)) {
+    await quick.checkDiskRoom({ service, neededBytes: Math.ceil(chosen.manifest.uncompressedBytes * 1.2) });
+  }
+
+  progress.setServiceStep(service, 'restoring');
+  const restored = await restore.restoreBackup({
+    service,
+    file: chosen.backup.file,
+    targetDatabase: report.scratchDatabase,
+  });
+  progress.markBytesDone(service, restored.bytesRead);
+  return { chosen, restored };
+}
+
+/** The backup drilled (or being restored), its age against the RPO and the broken ones skipped for it. */
+function recordBackup(report: DrillServiceReport, description: ServiceDescription, chosen: PlannedBackup): void {
+  const { backup } = chosen;
+  Object.assign(report, {
+    backupFile: backup.file,
+    backupTakenAt: backup.takenAt,
+    backupAgeHours: backup.ageHours,
+    fallbackFrom: chosen.fallbackFrom,
+    brokenBackups: chosen.broken,
+    rpoMet: backup.ageHours <= description.rpoHours,
+  });
+}
+
+function emptyBackupFields(): Partial<DrillServiceReport> {
+  return {
+    backupFile: undefined,
+    backupTakenAt: undefined,
+    backupAgeHours: undefined,
+    fallbackFrom: undefined,
+    rpoMet: undefined,
+  };
 }
 
 function drillProblems(report: DrillServiceReport): string[] {

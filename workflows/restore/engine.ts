@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   isCancellation,
+  patched,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -20,6 +21,7 @@ import { ProgressTracker } from '../progress';
 import { Compensations } from '../saga';
 import { acquireServiceLocks, releaseServiceLocks } from '../service-lock';
 import { runStamp, secondsBetween } from '../time';
+import { ONE_READ_PATCH } from './backup-choice';
 import {
   planService,
   restoreIntoDatabase,
@@ -92,6 +94,8 @@ export class RestoreEngine {
   private planSteps: string[] = [];
   private approval: ApprovalRecord = { required: false };
   private requireApproval = false;
+  /** Swap mode reads each backup once, in its restore; see runLocked. */
+  private oneRead = false;
   private downSinceMs?: number;
   private healthyAtMs?: number;
 
@@ -123,11 +127,17 @@ export class RestoreEngine {
   private async runLocked(): Promise<RestoreRun> {
     try {
       this.progress.setStep('planning', this.services);
-      this.plans = await Promise.all(this.request.targets.map((t) => planService(t, this.stamp, this.progress)));
-      for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
-      this.planSteps = describePlan(this.plans, this.request.mode, this.gate.describe());
-      this.progress.setPlan(this.planSteps);
-      upsertSearchAttributes([{ key: OparetaBackup, value: this.plans.map((p) => p.chosen.backup.file).join(',') }]);
+      // One read of the backup: a swap restores it into the side database unread, and the restore's own pass
+      // checks it (a broken one drops the side database and falls back). In-place mode stops the apps before the
+      // restore, and a dry run restores nothing: both read the backup first, as runs from before the patch did.
+      this.oneRead = this.request.mode === 'swap' && !this.request.dryRun && patched(ONE_READ_PATCH);
+      const readFirst = !this.oneRead;
+      this.plans = await Promise.all(
+        this.request.targets.map((t) => planService(t, this.stamp, this.progress, readFirst)),
+      );
+      if (readFirst) for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
+      this.describePlans();
+      upsertSearchAttributes([{ key: OparetaBackup, value: this.backupFiles() }]);
       if (this.request.dryRun) return await this.finish('dry-run', 'dry run: the plan only, nothing was changed');
       await this.notifyPlanned();
       return await this.execute();
@@ -179,6 +189,23 @@ export class RestoreEngine {
     });
   }
 
+  /** The plan in words, for the progress query and the result. */
+  private describePlans(): void {
+    this.planSteps = describePlan(this.plans, this.request.mode, this.gate.describe());
+    this.progress.setPlan(this.planSteps);
+  }
+
+  private backupFiles(): string {
+    return this.plans.map((p) => p.chosen.backup.file).join(',');
+  }
+
+  /** One read: what the restore learnt of its backup completes the plan (and names a fallback's file). */
+  private recordRead(plan: ServicePlan): void {
+    recordPlan(this.report(plan.service), plan);
+    this.describePlans();
+    if (plan.chosen.fallbackFrom) upsertSearchAttributes([{ key: OparetaBackup, value: this.backupFiles() }]);
+  }
+
   /** The runbook's order: the apps stay down from before the restore until after the swap. */
   private async stopAppsForWholeRestore(): Promise<void> {
     this.progress.setStep('stopping-apps', this.services);
@@ -193,6 +220,7 @@ export class RestoreEngine {
     const report = this.report(plan.service);
     const { side } = plan.databases;
     const restored = await restoreIntoDatabase(plan, side, this.saga, this.progress);
+    if (this.oneRead) this.recordRead(plan);
     report.restoreSeconds = restored.seconds;
     report.verification = await verifyRestoredDatabase(plan, side, this.request.skipServiceChecks, this.progress);
     this.progress.setServiceStep(plan.service, report.verification.passed ? 'verified' : 'verification-failed');
@@ -250,7 +278,9 @@ export class RestoreEngine {
   }
 
   private async notifyPlanned(): Promise<void> {
-    const restoreSeconds = Math.max(...this.plans.map((p) => p.chosen.manifest.uncompressedBytes / 50_000_000));
+    // In-place mode (the only one whose downtime includes the restore) reads the backups before this.
+    const sqlBytes = (plan: ServicePlan) => plan.chosen.manifest?.uncompressedBytes ?? 0;
+    const restoreSeconds = Math.max(...this.plans.map((p) => sqlBytes(p) / 50_000_000));
     const expectedDowntimeSeconds = Math.round(10 + (this.request.mode === 'in-place' ? restoreSeconds : 0));
     await notifySafely({
       kind: 'restore-planned',

@@ -1,4 +1,5 @@
 import type {
+  BackupManifest,
   DatabaseSnapshot,
   RestoreResult,
   ServiceDescription,
@@ -10,7 +11,7 @@ import { patched } from '@temporalio/workflow';
 import { liveReads, quick, restore, verification } from '../activity-proxies';
 import type { ProgressTracker } from '../progress';
 import type { Compensations } from '../saga';
-import { chooseVerifiedBackup, type VerifiedBackup } from './backup-choice';
+import { chooseBackup, chooseVerifiedBackup, restoreVerifiedBackup, type PlannedBackup } from './backup-choice';
 
 /** Runs started before the disk check replay without it. */
 export const DISK_ROOM_PATCH = 'disk-room-check';
@@ -23,6 +24,18 @@ export function sideRestoreBytes(uncompressedBytes: number, live: DatabaseSnapsh
   return Math.ceil(Math.max(uncompressedBytes, live.sizeBytes ?? 0) * 1.2);
 }
 
+/**
+ * The SQL a backup holds, guessed from its gzip size before it is read (with one read, the disk check comes
+ * before the restore that reads it). Meant to err large: the bench dump's SQL is 2.1 times its gzip; a dump
+ * that compresses better than 8 times is underestimated, where the live database's size (the larger of the two
+ * counts) usually covers it.
+ */
+export const SQL_BYTES_PER_GZIP_BYTE = 8;
+
+export function estimatedSqlBytes(gzipBytes: number): number {
+  return gzipBytes * SQL_BYTES_PER_GZIP_BYTE;
+}
+
 export interface ServiceTarget {
   service: string;
   choice: BackupChoice;
@@ -31,11 +44,21 @@ export interface ServiceTarget {
 /** Everything decided about one service before anything is changed. */
 export interface ServicePlan {
   service: string;
+  choice: BackupChoice;
   description: ServiceDescription;
   snapshot: DatabaseSnapshot;
-  chosen: VerifiedBackup;
+  /** Read when planning (in-place mode, dry runs) or by the restore itself (one read); see manifestOf. */
+  chosen: PlannedBackup;
   databases: ServiceDatabases;
+  /** Empty until the backup is read. */
   expectedLoss: RowCountDifference[];
+}
+
+/** The manifest of a plan's backup, which must have been read by now (a workflow bug otherwise). */
+export function manifestOf(plan: ServicePlan): BackupManifest {
+  const { manifest } = plan.chosen;
+  if (!manifest) throw new TypeError(`${plan.service}: ${plan.chosen.backup.file} was not read yet`);
+  return manifest;
 }
 
 export function databaseNames(live: string, stamp: string): ServiceDatabases {
@@ -47,33 +70,47 @@ export function databaseNames(live: string, stamp: string): ServiceDatabases {
   };
 }
 
-/** Reads only: the live database's current state (the runbook's "Document current state") and the backup. */
+/**
+ * Reads only: the live database's current state (the runbook's "Document current state") and the backup. With
+ * `readBackup` false (one read) the backup is picked but not read: the restore reads it (restoreIntoDatabase).
+ */
 export async function planService(
   target: ServiceTarget,
   stamp: string,
   progress: ProgressTracker,
+  readBackup: boolean,
 ): Promise<ServicePlan> {
-  const { service } = target;
+  const { service, choice } = target;
   progress.setServiceStep(service, 'inspecting');
   const description = await quick.describeService({ service });
   const snapshot = await liveReads.snapshotDatabase({ service });
-  progress.setServiceStep(service, 'verifying-backup');
-  const chosen = await chooseVerifiedBackup(service, target.choice);
+  progress.setServiceStep(service, readBackup ? 'verifying-backup' : 'choosing-backup');
+  const chosen: PlannedBackup = readBackup
+    ? await chooseVerifiedBackup(service, choice)
+    : { backup: await chooseBackup(service, choice), broken: [] };
   if (patched(DISK_ROOM_PATCH)) {
-    await quick.checkDiskRoom({ service, neededBytes: sideRestoreBytes(chosen.manifest.uncompressedBytes, snapshot) });
+    const sqlBytes = chosen.manifest?.uncompressedBytes ?? estimatedSqlBytes(chosen.backup.sizeBytes);
+    await quick.checkDiskRoom({ service, neededBytes: sideRestoreBytes(sqlBytes, snapshot) });
   }
   progress.setBytesTotal(service, chosen.backup.sizeBytes);
-  const expectedLoss = compareRowCounts(snapshot.tables, chosen.manifest.tables);
-  progress.setPreview(service, expectedLoss);
-  progress.setServiceStep(service, 'planned');
-  return {
+  const plan: ServicePlan = {
     service,
+    choice,
     description,
     snapshot,
     chosen,
     databases: databaseNames(description.database, stamp),
-    expectedLoss,
+    expectedLoss: [],
   };
+  if (chosen.manifest) recordExpectedLoss(plan, progress);
+  progress.setServiceStep(service, 'planned');
+  return plan;
+}
+
+/** What the swap would change, once the backup's row counts are known: for the plan and the swapPreview query. */
+function recordExpectedLoss(plan: ServicePlan, progress: ProgressTracker): void {
+  plan.expectedLoss = compareRowCounts(plan.snapshot.tables, manifestOf(plan).tables);
+  progress.setPreview(plan.service, plan.expectedLoss);
 }
 
 /**
@@ -93,7 +130,9 @@ export function compareRowCounts(live: TableCount[], backup: TableCount[]): RowC
 
 /**
  * Restores the backup into a fresh database beside the live one. The undo is pushed first: a restore that
- * fails or is cancelled half-way must not leave its database behind (dropDatabase is idempotent).
+ * fails or is cancelled half-way must not leave its database behind (dropDatabase is idempotent). A backup not
+ * read yet is read by this restore (one read): one that proves broken falls back to the previous generation
+ * when its choice allows (restoreVerifiedBackup), into the same database, and the plan takes the backup used.
  */
 export async function restoreIntoDatabase(
   plan: ServicePlan,
@@ -106,9 +145,19 @@ export async function restoreIntoDatabase(
     await quick.dropDatabase({ service, database: targetDatabase });
   });
   progress.setServiceStep(service, 'restoring');
-  const result = await restore.restoreBackup({ service, file: plan.chosen.backup.file, targetDatabase });
-  progress.markBytesDone(service, result.bytesRead);
-  return result;
+  if (plan.chosen.manifest) {
+    const result = await restore.restoreBackup({ service, file: plan.chosen.backup.file, targetDatabase });
+    progress.markBytesDone(service, result.bytesRead);
+    return result;
+  }
+  const { chosen, restored } = await restoreVerifiedBackup(service, plan.choice, plan.chosen.backup, (backup) => {
+    progress.restartBytes(service, backup.sizeBytes);
+    return restore.restoreBackup({ service, file: backup.file, targetDatabase });
+  });
+  plan.chosen = chosen;
+  recordExpectedLoss(plan, progress);
+  progress.markBytesDone(service, restored.bytesRead);
+  return restored;
 }
 
 /** Tables and row counts against the dump's manifest, the service's checks, amcheck. */
@@ -122,7 +171,7 @@ export async function verifyRestoredDatabase(
   return verification.verifyRestoredDatabase({
     service: plan.service,
     database,
-    expected: plan.chosen.manifest.tables,
+    expected: manifestOf(plan).tables,
     skipServiceChecks,
   });
 }

@@ -1,5 +1,6 @@
 import type { RestoreMode, ServiceRestoreReport } from '../../shared/workflow-types';
-import type { ServicePlan } from './prepare';
+import { mayFallBack } from './backup-choice';
+import { manifestOf, type ServicePlan } from './prepare';
 
 /** A service's report before anything is known about it. */
 export function emptyReport(service: string): ServiceRestoreReport {
@@ -16,15 +17,15 @@ export function emptyReport(service: string): ServiceRestoreReport {
   };
 }
 
-/** Fills in what the read-only planning phase learnt. */
+/** Fills in what the plan learnt, once its backup was read (when planning, or by the restore: one read). */
 export function recordPlan(report: ServiceRestoreReport, plan: ServicePlan): void {
-  const { backup, manifest, fallbackFrom, broken } = plan.chosen;
+  const { backup, fallbackFrom, broken } = plan.chosen;
   report.backup = {
     file: backup.file,
     takenAt: backup.takenAt,
     ageHours: backup.ageHours,
     sizeBytes: backup.sizeBytes,
-    uncompressedBytes: manifest.uncompressedBytes,
+    uncompressedBytes: manifestOf(plan).uncompressedBytes,
   };
   report.fallbackFrom = fallbackFrom;
   report.brokenBackups = broken;
@@ -43,17 +44,10 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
   for (const plan of plans) {
     const { backup, fallbackFrom } = plan.chosen;
     const { live, side, preRestore } = plan.databases;
-    const lost = plan.expectedLoss.filter((d) => d.difference < 0);
-    // An estimated live count (a large table) is said so: "about", and the tables counted by estimate.
-    const loss = lost.length
-      ? `the swap would lose ${lost.map((d) => `${d.estimated ? 'about ' : ''}${-d.difference} row(s) of ${d.table}`).join(', ')}`
-      : 'no table loses rows';
-    const estimated = plan.expectedLoss.filter((d) => d.estimated).length;
-    const estimates = estimated ? ` (live rows of ${estimated} large table(s) estimated, not counted)` : '';
     prepare.push(
       `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
         `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
-        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${loss}${estimates}`,
+        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${describeLoss(plan)}`,
     );
     prepare.push(`${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`);
     if (mode === 'in-place') {
@@ -68,6 +62,21 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
   }
   const approval = approvalStep ? [approvalStep] : [];
   return [...prepare, ...approval, ...swap];
+}
+
+/** What the swap would lose; before the backup is read (one read), how the restore checks it. */
+function describeLoss(plan: ServicePlan): string {
+  if (!plan.chosen.manifest) {
+    const fallback = mayFallBack(plan.choice) ? ' (the previous generation instead if it proves broken)' : '';
+    return `the backup is checked as it is restored, in one read${fallback}; the rows the swap would lose are known once it is read`;
+  }
+  const lost = plan.expectedLoss.filter((d) => d.difference < 0);
+  // An estimated live count (a large table) is said so: "about", and the tables counted by estimate.
+  const loss = lost.length
+    ? `the swap would lose ${lost.map((d) => `${d.estimated ? 'about ' : ''}${-d.difference} row(s) of ${d.table}`).join(', ')}`
+    : 'no table loses rows';
+  const estimated = plan.expectedLoss.filter((d) => d.estimated).length;
+  return estimated ? `${loss} (live rows of ${estimated} large table(s) estimated, not counted)` : loss;
 }
 
 export function timeSkewHours(plans: ServicePlan[]): number {

@@ -1,7 +1,7 @@
 import { CancellationScope, patched } from '@temporalio/workflow';
 import type { LogReview, TableRowChange } from '../../shared/activity-contract';
 import { healthWithin, quick, swapApps, swapSteps, verification } from '../activity-proxies';
-import type { ServicePlan } from './prepare';
+import { manifestOf, type ServicePlan } from './prepare';
 import { swapBackV1, swapIntoLiveV1 } from './swap-v1';
 
 /** Runs started before this change replay the one-rename-at-a-time swap (./swap-v1.ts). */
@@ -65,7 +65,7 @@ async function changesAfterSwap(plan: ServicePlan): Promise<TableRowChange[] | u
     return await verification.rowChangesSince({
       service: plan.service,
       database: plan.databases.failedRestore,
-      expected: plan.chosen.manifest.tables,
+      expected: manifestOf(plan).tables,
     });
   } catch {
     // The swap-back itself succeeded; the count is for the report, and "unknown" is said as such.

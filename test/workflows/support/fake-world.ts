@@ -24,7 +24,10 @@ export interface FakeBackup {
   takenAt: string;
   ageHours: number;
   tables: TableCount[];
-  /** Set to make verifyBackup fail with this (broken-backup) error type. */
+  /**
+   * Set to make verifyBackup fail with this (broken-backup) error type, and restoreBackup too, half-way through
+   * the stream (it drops its target first, as the real one does).
+   */
   broken?: ErrorTypeName;
 }
 
@@ -88,6 +91,10 @@ export class FakeWorld {
   readonly logErrorBackups = new Set<string>();
   /** Services whose restore fails with RestoreFailed. */
   readonly failRestore = new Set<string>();
+  /** A restore of a broken backup leaves its half-restored target behind (its own clean-up failed). */
+  brokenRestoreLeavesTarget = false;
+  /** restoreBackup returns no manifest, as a worker from before the one read. */
+  restoreWithoutManifest = false;
   restoreSeconds = 12;
   freeDiskBytes = 100 * 1024 ** 3;
   /** pg_database_size of a database: its rows times this, unless `databaseBytes` names it. */
@@ -311,8 +318,14 @@ export class FakeWorld {
         }
         const backup = this.backup(service, file);
         await this.duringRestore?.({ service, file, targetDatabase });
+        // Starts from nothing, as the real one does: a previous attempt's target is dropped first.
+        this.dbs(service).set(targetDatabase, { tables: [], origin: `${file} (half-restored)` });
+        if (backup.broken) {
+          if (!this.brokenRestoreLeavesTarget) this.dbs(service).delete(targetDatabase);
+          throw ApplicationFailure.nonRetryable(`${file} is broken`, backup.broken);
+        }
         this.dbs(service).set(targetDatabase, { tables: backup.tables, origin: file });
-        return {
+        const result = {
           service,
           file,
           targetDatabase,
@@ -320,6 +333,7 @@ export class FakeWorld {
           tables: backup.tables,
           seconds: this.restoreSeconds,
         };
+        return this.restoreWithoutManifest ? result : { ...result, manifest: this.manifest(service, backup) };
       },
       stopApps: async ({ service }) => {
         this.service(service).appsRunning = false;
