@@ -183,6 +183,7 @@ export class UnitRouter {
     }
     const id = this.newUnit(plan.label);
     if (this.skipIfCommitted(id)) return;
+    const settings = this.settings();
     const planned: PlannedUnit = {
       id,
       label: plan.label,
@@ -190,7 +191,7 @@ export class UnitRouter {
       locks: plan.kind === 'parallel' ? plan.locks : [],
       text,
       write: (connection, running) => {
-        this.beginTransaction(connection);
+        this.beginTransaction(connection, settings);
         running.ranges.push({ inputLine: connection.line, fileLine: line, count: countNewlines(text) });
         connection.write(text);
         connection.write('\n');
@@ -242,9 +243,10 @@ export class UnitRouter {
     copy.unit = undefined;
     if (this.skipIfCommitted(id)) return;
     const planned: PlannedUnit = { id, label, barrier: copy.locks.length === 0, locks: copy.locks };
+    const settings = this.settings();
     const connection = await this.scheduler.acquire(planned);
     const running = startUnit(connection, planned);
-    this.beginTransaction(connection);
+    this.beginTransaction(connection, settings);
     running.ranges.push({ inputLine: connection.line, fileLine: copy.headerLine, count: countNewlines(copy.header) });
     connection.write(copy.header);
     copy.unit = { connection, running, dataRange: { inputLine: connection.line, fileLine: copy.dataLine } };
@@ -285,7 +287,7 @@ export class UnitRouter {
     const connection = await this.scheduler.acquire(planned);
     const running = startUnit(connection, planned);
     connection.write(markNotResumableSql(this.options.ledger));
-    this.writeSettings(connection);
+    this.writeSettings(connection, this.settings());
     running.ranges.push({ inputLine: connection.line, fileLine: this.pendingLine, count: Infinity });
     this.serial = { connection, running };
     await this.writeSerial(this.takePending());
@@ -332,15 +334,20 @@ export class UnitRouter {
     this.session.set(key, text);
   }
 
-  private writeSettings(connection: UnitConnection): void {
-    for (const text of this.session.values()) {
+  /** The session settings as they stand at this point of the dump: a unit written later still runs with these. */
+  private settings(): Buffer[] {
+    return [...this.session.values()];
+  }
+
+  private writeSettings(connection: UnitConnection, settings: Buffer[]): void {
+    for (const text of settings) {
       connection.write(text);
       connection.write('\n');
     }
   }
 
-  private beginTransaction(connection: UnitConnection): void {
-    this.writeSettings(connection);
+  private beginTransaction(connection: UnitConnection, settings: Buffer[]): void {
+    this.writeSettings(connection, settings);
     connection.write('BEGIN;\n');
   }
 

@@ -42,10 +42,13 @@ export async function psqlFailure(
     exitCode,
     stderr,
   });
-  const unit = connection.inFlight[0];
+  const error = lastPsqlError(stderr);
+  // psql runs its units in order; the one whose lines hold the error failed (its predecessors' acknowledgements
+  // may not have been read before psql exited).
+  const unit =
+    (error && connection.inFlight.find((u) => fileLineOf(u, error.inputLine) !== undefined)) ?? connection.inFlight[0];
   const inUnit = unit && unit.label !== 'schema' ? ` (${unit.label})` : '';
   const prefix = `restore of ${file} into ${targetDatabase} failed${inUnit}: ${what}`;
-  const error = lastPsqlError(stderr);
   if (!error) return failure(ErrorType.RestoreFailed, `${prefix}: ${connectionLines(stderr)}`);
   const line = unit ? fileLineOf(unit, error.inputLine) : undefined;
   const statement = line === undefined ? undefined : reader.statementAt(line);
