@@ -126,12 +126,18 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     const nonce = randomBytes(12).toString('hex');
     const units = new UnitRouter({ connections, nonce, ledger, identity, committed });
     router.current = units;
-    for (let number = 1; number <= jobs; number++) {
-      const connection = await startConnection(deps, request, role, number, nonce, units, restrictKey);
-      connections.push(connection);
+    // The connections start together: each is a `docker exec`, a few hundred milliseconds apiece.
+    const starting = await Promise.allSettled(
+      Array.from({ length: jobs }, (_, i) => startConnection(deps, request, role, i + 1, nonce, units, restrictKey)),
+    );
+    // Those that started are stopped with the rest if another could not start.
+    connections.push(...starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : [])));
+    const notStarted = starting.find((s) => s.status === 'rejected');
+    if (notStarted) throw notStarted.reason;
+    for (const connection of connections) {
       void connection.psql.exited.then(({ exitCode }) => {
         if (closing && exitCode === 0 && connection.inFlight.length === 0) return;
-        units.scheduler.fail(new Error(`psql (connection ${number}) exited with ${exitCode}`));
+        units.scheduler.fail(new Error(`psql (connection ${connection.number}) exited with ${exitCode}`));
         stopStreaming.abort();
       });
     }
