@@ -32,6 +32,9 @@ export class ProgressTracker {
       percent: update.percent,
       etaSeconds: update.etaSeconds,
     });
+    // The latest update's units, or none: a serial attempt after a parallel one has no units to show.
+    if (update.units) progress.units = update.units;
+    else delete progress.units;
     this.publish();
   }
 
