@@ -75,7 +75,9 @@ export class ProgressTracker {
 
   /** A restore of another backup (the previous generation, after a broken one) counts its bytes from zero. */
   restartBytes(service: string, bytesTotal: number): void {
-    Object.assign(this.service(service), { bytesDone: 0, bytesTotal, percent: 0, etaSeconds: undefined });
+    const progress = this.service(service);
+    Object.assign(progress, { bytesDone: 0, bytesTotal, percent: 0, etaSeconds: undefined });
+    delete progress.units;
   }
 
   markBytesDone(service: string, bytesDone: number): void {
