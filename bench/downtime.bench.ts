@@ -1,10 +1,8 @@
-import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { backupService, generateData, sandboxDown, sandboxUp, type BackupResult } from '../sandbox';
-import type { Topology } from '../shared/node/topology';
+import type { BackupResult } from '../sandbox';
 import type { FullSystemRestoreResult } from '../shared/workflow-types';
 import { fullSystemRestore } from '../workflows';
+import { onBenchStack, type BenchStack } from './bench-stack';
 import {
   measurementTable,
   medianDowntime,
@@ -13,9 +11,6 @@ import {
   type ScaleMeasurement,
 } from './downtime/report';
 import { swapStepSeconds } from './downtime/swap-steps';
-import { BENCH_NAMESPACE, connectBenchClient, freePort } from './downtime/temporal';
-import { benchStack } from './derived-topology';
-import { SupervisedWorker } from './downtime/worker';
 
 /**
  * Issue 4's must-show: the downtime of `fullSystemRestore {}` (first app stopped to every app healthy again)
@@ -28,58 +23,19 @@ import { SupervisedWorker } from './downtime/worker';
 const LARGE_SCALE = Number(process.env.BENCH_DOWNTIME_SCALE ?? 40);
 const ROUNDS = Number(process.env.BENCH_DOWNTIME_ROUNDS ?? 3);
 const MAX_DEFAULT_DOWNTIME_SECONDS = 10;
-const TASK_QUEUE = `opareta-dr-bench-${process.pid}`;
 const WORKFLOW_TIMEOUT = '30m';
 
 const log = (line: string) => console.log(line);
-
-function wholeSecond(): Date {
-  return new Date(Math.floor(Date.now() / 1000) * 1000);
-}
-
-function secondsSince(startedMs: number): number {
-  return (Date.now() - startedMs) / 1000;
-}
-
-interface BenchRun {
-  topology: Topology;
-  client: Client;
-  worker: SupervisedWorker;
-  /** The workflow in flight, terminated when the bench stops early. */
-  running?: WorkflowHandle;
-  lastTimestamp?: Date;
-}
 
 /**
  * Appends data, takes one backup generation of every service under one timestamp, and restores it all ROUNDS
  * times: one swap's downtime on a shared two-core machine varies by a second or two, a median does not.
  */
-async function measureScale(run: BenchRun, scale: number, addUnits: number): Promise<ScaleMeasurement> {
-  const services = Object.keys(run.topology.services);
-  const generateStarted = Date.now();
-  for (const service of services) {
-    if (addUnits <= 0) break;
-    log(`bench: generating ${addUnits} more scale units of ${service}`);
-    await generateData(service, { topology: run.topology, scale: addUnits });
-  }
-  const generateSeconds = secondsSince(generateStarted);
-
-  let timestamp = wholeSecond();
-  // Backup names carry whole seconds: a second generation must not reuse the first one's name.
-  while (run.lastTimestamp && timestamp <= run.lastTimestamp) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    timestamp = wholeSecond();
-  }
-  run.lastTimestamp = timestamp;
-  const backupStarted = Date.now();
-  const backups = [];
-  for (const service of services)
-    backups.push(await backupService(service, { topology: run.topology, timestamp, log }));
-  const backupSeconds = secondsSince(backupStarted);
-
+async function measureScale(stack: BenchStack, scale: number, addUnits: number): Promise<ScaleMeasurement> {
+  const { backups, generateSeconds, backupSeconds } = await stack.newGeneration(addUnits);
   const runs: RestoreRun[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
-    runs.push(await restoreEverything(run, scale, round, backups));
+    runs.push(await restoreEverything(stack, scale, round, backups));
     log(`bench: scale ${scale} round ${round}: ${describeRun(runs[round - 1])}`);
   }
   return {
@@ -94,24 +50,22 @@ async function measureScale(run: BenchRun, scale: number, addUnits: number): Pro
 
 /** `fullSystemRestore {}`, which must restore exactly the generation just taken and swap it in. */
 async function restoreEverything(
-  run: BenchRun,
+  stack: BenchStack,
   scale: number,
   round: number,
   backups: BackupResult[],
 ): Promise<RestoreRun> {
-  log(
-    `bench: ${fullSystemRestore.name} {} at scale ${scale}, round ${round}, on ${TASK_QUEUE} (namespace ${BENCH_NAMESPACE})`,
-  );
-  const handle = await run.client.workflow.start(fullSystemRestore, {
-    taskQueue: TASK_QUEUE,
+  log(`bench: ${fullSystemRestore.name} {} at scale ${scale}, round ${round}, on ${stack.taskQueue}`);
+  const handle = await stack.client.workflow.start(fullSystemRestore, {
+    taskQueue: stack.taskQueue,
     workflowId: `bench-downtime-scale${scale}-round${round}-${process.pid}-${Date.now()}`,
     args: [{}],
     workflowExecutionTimeout: WORKFLOW_TIMEOUT,
   });
-  run.running = handle;
-  const restartsBefore = run.worker.restarts;
+  stack.running = handle;
+  const restartsBefore = stack.workerRestarts;
   const result: FullSystemRestoreResult = await handle.result();
-  run.running = undefined;
+  stack.running = undefined;
   if (result.outcome !== 'restored') {
     throw new Error(`fullSystemRestore at scale ${scale} ended ${result.outcome}: ${result.detail}`);
   }
@@ -124,7 +78,7 @@ async function restoreEverything(
   return {
     result,
     steps: swapStepSeconds(await handle.fetchHistory()),
-    workerRestarts: run.worker.restarts - restartsBefore,
+    workerRestarts: stack.workerRestarts - restartsBefore,
   };
 }
 
@@ -137,63 +91,14 @@ function describeRun(r: RestoreRun): string {
   );
 }
 
-/** Removes the bench containers, volumes, network, backups and secrets; keeps others' files in .data/bench. */
-async function removeBenchStack(topology: Topology): Promise<void> {
-  await sandboxDown({ topology, volumes: true, log });
-  await rm(benchStack.backupRoot, { recursive: true, force: true });
-  await rm(benchStack.secretsDir, { recursive: true, force: true });
-  // The restore benchmark keeps its 1 GB dump in .data/bench: remove the directory only when it is empty.
-  await rmdir(benchStack.dataDir).catch(() => undefined);
-}
-
 async function main(): Promise<void> {
   if (!(LARGE_SCALE > 1)) throw new Error(`BENCH_DOWNTIME_SCALE must be above 1, got ${LARGE_SCALE}`);
   if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1))
     throw new Error(`BENCH_DOWNTIME_ROUNDS must be 1 or more, got ${ROUNDS}`);
-  const bench = await benchStack.write();
-  const { topology } = bench;
-  const worker = new SupervisedWorker(
-    {
-      OPARETA_CONFIG: bench.file,
-      OPARETA_TASK_QUEUE: TASK_QUEUE,
-      OPARETA_METRICS_PORT: String(await freePort()),
-      TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
-    },
-    log,
-  );
-  let run: BenchRun | undefined;
-  const measurements: ScaleMeasurement[] = [];
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      // First, so a worker that a Ctrl-C also reached is not started again.
-      const workerStopped = worker.stop();
-      await run?.running?.terminate('the downtime bench stopped').catch(() => undefined);
-      await workerStopped;
-      await run?.client.connection.close();
-      await removeBenchStack(topology);
-      await bench.remove();
-    })());
-  process.once('SIGINT', () => {
-    log('bench: interrupted, removing the bench stack');
-    void stop().finally(() => process.exit(130));
-  });
-
-  try {
-    // A clean start: whatever an interrupted run left goes, so scale 1 is exactly the default data.
-    await removeBenchStack(topology);
-    await sandboxUp({ topology, data: true, backups: false, log });
-    run = { topology, client: await connectBenchClient(), worker };
-    await worker.start();
-    measurements.push(await measureScale(run, 1, 0));
-    measurements.push(await measureScale(run, LARGE_SCALE, LARGE_SCALE - 1));
-  } catch (err) {
-    console.error(`bench: worker output (last 4000 characters):\n${worker.output().slice(-4000)}`);
-    throw err;
-  } finally {
-    await stop();
-  }
+  const measurements = await onBenchStack({ label: 'downtime', temporal: 'environment', log }, async (stack) => [
+    await measureScale(stack, 1, 0),
+    await measureScale(stack, LARGE_SCALE, LARGE_SCALE - 1),
+  ]);
 
   const [small, large] = measurements.map(medianDowntime);
   console.log('');

@@ -6,6 +6,7 @@ import { scanBackupFile } from '../activities/backup-integrity';
 import type { TableCount } from '../shared/activity-contract';
 import { parseTopology, type ServiceConfig } from '../shared/node/topology';
 import { peakRssMb } from './peak-rss';
+import { gunzipIntoPsql } from './raw-restore';
 import { dumpToFile, PASSWORD_ENV, query, type PostgresContainer } from '../test/integration/activities/helpers';
 
 /**
@@ -123,22 +124,10 @@ export async function dropDatabase(pg: PostgresContainer, name: string): Promise
   await query(pg, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`, 'postgres');
 }
 
-/** gunzip's stdout is handed to docker's stdin as a file descriptor: nothing of ours in between. */
+/** The runbook's `gunzip | psql` (raw-restore.ts) into a fresh database. */
 export async function rawRestore(pg: PostgresContainer, file: string, database: string): Promise<number> {
   await freshDatabase(pg, database);
-  const started = process.hrtime.bigint();
-  const gunzip = spawn('gunzip', ['-c', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const psql = spawn(
-    'docker',
-    ['exec', '-i', pg.name, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', pg.user, '-d', database],
-    { stdio: [gunzip.stdout, 'ignore', 'inherit'] },
-  );
-  const [gunzipCode, psqlCode] = await Promise.all(
-    // 'exit', not 'close': gunzip's stdout also stays open in this process, unread, and would never close.
-    [gunzip, psql].map((child) => new Promise<number | null>((resolve) => child.on('exit', resolve))),
-  );
-  if (gunzipCode !== 0 || psqlCode !== 0) throw new Error(`raw restore failed: gunzip ${gunzipCode}, psql ${psqlCode}`);
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return gunzipIntoPsql(file, { container: pg.name, user: pg.user, database });
 }
 
 export interface RestoreChildRequest {
@@ -204,8 +193,4 @@ export async function activityRestore(request: RestoreChildRequest, expected?: T
   return result;
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+export { median } from './median';

@@ -44,6 +44,8 @@ function mergeHeartbeats(services: Services, pending: PendingActivity[]): void {
       bytesTotal: beat.bytesTotal ?? services[service]?.bytesTotal ?? 0,
       percent: beat.percent ?? services[service]?.percent ?? 0,
       etaSeconds: beat.etaSeconds ?? services[service]?.etaSeconds,
+      // As the heartbeat has them: the live connections and units of a parallel restore.
+      units: beat.units ?? services[service]?.units,
     };
   }
 }

@@ -10,6 +10,7 @@ import type {
   ContainerState,
   DatabaseSnapshot,
   LogReview,
+  RestoreUnitsProgress,
   TableCount,
   TableRowChange,
   VerificationReport,
@@ -371,6 +372,8 @@ export interface ServiceProgress {
   bytesTotal: number;
   percent: number;
   etaSeconds?: number;
+  /** Connections and units of a parallel restore, as of the restore's latest progress update (absent: serial). */
+  units?: RestoreUnitsProgress;
 }
 
 export interface WorkflowProgress {

@@ -32,6 +32,10 @@ export class ProgressTracker {
       percent: update.percent,
       etaSeconds: update.etaSeconds,
     });
+    // The latest update's units, or none: a serial attempt after a parallel one has no units to show. Kept
+    // while the restore runs; markBytesDone drops them when it returns (its result has the final counts).
+    if (update.units) progress.units = update.units;
+    else delete progress.units;
     this.publish();
   }
 
@@ -72,7 +76,9 @@ export class ProgressTracker {
 
   /** A restore of another backup (the previous generation, after a broken one) counts its bytes from zero. */
   restartBytes(service: string, bytesTotal: number): void {
-    Object.assign(this.service(service), { bytesDone: 0, bytesTotal, percent: 0, etaSeconds: undefined });
+    const progress = this.service(service);
+    Object.assign(progress, { bytesDone: 0, bytesTotal, percent: 0, etaSeconds: undefined });
+    delete progress.units;
   }
 
   markBytesDone(service: string, bytesDone: number): void {
@@ -81,6 +87,8 @@ export class ProgressTracker {
     progress.bytesTotal = Math.max(progress.bytesTotal, bytesDone);
     progress.percent = progress.bytesTotal > 0 ? Math.round((bytesDone / progress.bytesTotal) * 1000) / 10 : 100;
     progress.etaSeconds = 0;
+    // The restore returned: no connection is busy and nothing is in flight any more, whatever its last update said.
+    delete progress.units;
     this.publish();
   }
 

@@ -1,4 +1,5 @@
 import type { FullSystemRestoreResult } from '../../shared/workflow-types';
+import { median } from '../median';
 import type { SwapStep } from './swap-steps';
 
 /** One `fullSystemRestore {}` run, as the workflow reported it and as its history timed the swap steps. */
@@ -21,12 +22,6 @@ export interface ScaleMeasurement {
 }
 
 const MB = 1024 * 1024;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function seconds(value: number): string {
   return Number.isFinite(value) ? value.toFixed(1) : '-';

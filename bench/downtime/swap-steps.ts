@@ -1,4 +1,5 @@
 import type { temporal } from '@temporalio/proto';
+import type { DrActivities } from '../../shared/activity-contract';
 
 type History = temporal.api.history.v1.IHistory;
 type Timestamp = NonNullable<temporal.api.history.v1.IHistoryEvent['eventTime']>;
@@ -6,9 +7,10 @@ type Timestamp = NonNullable<temporal.api.history.v1.IHistoryEvent['eventTime']>
 /** The activities inside the downtime window, grouped as the README explains them. */
 export const SWAP_STEPS = {
   stopApps: ['stopApps'],
-  renameDatabases: ['terminateBackends', 'databaseExists', 'renameDatabase'],
+  // swapDatabaseNames: both renames in one transaction (the swap today); the others: swaps before it.
+  renameDatabases: ['swapDatabaseNames', 'terminateBackends', 'databaseExists', 'renameDatabase'],
   startAppsUntilHealthy: ['startApps', 'waitForHealth'],
-} as const;
+} as const satisfies Record<string, readonly (keyof DrActivities)[]>;
 export type SwapStep = keyof typeof SWAP_STEPS;
 
 function milliseconds(time: Timestamp | null | undefined): number {
@@ -35,19 +37,21 @@ function stepOf(activityType: string): SwapStep | undefined {
   );
 }
 
-/**
- * Seconds each swap step took, from the workflow's own history: per service, the summed durations of the
- * step's activities (scheduled to completed), then the slowest service, since the services swap in parallel.
- */
-export function swapStepSeconds(history: History): Record<SwapStep, number> {
-  const scheduled = new Map<string, { step: SwapStep; service: string; atMs: number }>();
-  const perService = new Map<string, { step: SwapStep; seconds: number }>();
+/** One activity's run in a history: scheduled to completed (retries included), with its input's service. */
+interface ActivityRun {
+  activityType: string;
+  service: string;
+  seconds: number;
+}
+
+function completedActivities(history: History): ActivityRun[] {
+  const scheduled = new Map<string, { activityType: string; service: string; atMs: number }>();
+  const runs: ActivityRun[] = [];
   for (const event of history.events ?? []) {
     const attributes = event.activityTaskScheduledEventAttributes;
-    const step = attributes && stepOf(attributes.activityType?.name ?? '');
-    if (attributes && step) {
+    if (attributes) {
       scheduled.set(String(event.eventId), {
-        step,
+        activityType: attributes.activityType?.name ?? '',
         service: serviceOf(attributes),
         atMs: milliseconds(event.eventTime),
       });
@@ -55,11 +59,40 @@ export function swapStepSeconds(history: History): Record<SwapStep, number> {
     const completed = event.activityTaskCompletedEventAttributes;
     const origin = completed && scheduled.get(String(completed.scheduledEventId));
     if (!origin) continue;
-    const key = `${origin.step}:${origin.service}`;
-    const seconds = (milliseconds(event.eventTime) - origin.atMs) / 1000;
-    perService.set(key, { step: origin.step, seconds: (perService.get(key)?.seconds ?? 0) + seconds });
+    runs.push({ ...origin, seconds: (milliseconds(event.eventTime) - origin.atMs) / 1000 });
   }
-  const result: Record<SwapStep, number> = { stopApps: 0, renameDatabases: 0, startAppsUntilHealthy: 0 };
-  for (const { step, seconds } of perService.values()) result[step] = Math.max(result[step], seconds);
+  return runs;
+}
+
+/** Per group: each service's summed seconds, then the slowest service's, since services run in parallel. */
+function slowestServicePerGroup(runs: ActivityRun[], groupOf: (run: ActivityRun) => string | undefined) {
+  const perService = new Map<string, { group: string; seconds: number }>();
+  for (const run of runs) {
+    const group = groupOf(run);
+    if (group === undefined) continue;
+    const key = `${group}:${run.service}`;
+    perService.set(key, { group, seconds: (perService.get(key)?.seconds ?? 0) + run.seconds });
+  }
+  const result = new Map<string, number>();
+  for (const { group, seconds } of perService.values()) result.set(group, Math.max(result.get(group) ?? 0, seconds));
   return result;
+}
+
+/**
+ * Seconds each swap step took, from the workflow's own history: per service, the summed durations of the
+ * step's activities (scheduled to completed), then the slowest service, since the services swap in parallel.
+ */
+export function swapStepSeconds(history: History): Record<SwapStep, number> {
+  const steps = slowestServicePerGroup(completedActivities(history), (run) => stepOf(run.activityType));
+  return {
+    stopApps: steps.get('stopApps') ?? 0,
+    renameDatabases: steps.get('renameDatabases') ?? 0,
+    startAppsUntilHealthy: steps.get('startAppsUntilHealthy') ?? 0,
+  };
+}
+
+/** Seconds per activity type (scheduled to completed, summed per service, the slowest service), largest first. */
+export function activitySeconds(history: History): [activityType: string, seconds: number][] {
+  const types = slowestServicePerGroup(completedActivities(history), (run) => run.activityType);
+  return [...types.entries()].sort((a, b) => b[1] - a[1]);
 }

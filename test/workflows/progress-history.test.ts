@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createProgressSignaller } from '../../activities/progress-signal';
 import { ProgressTracker } from '../../activities/restore-progress';
-import { RESTORE_PROGRESS_SIGNAL } from '../../shared/activity-contract';
+import { RESTORE_PROGRESS_SIGNAL, type RestoreUnitsProgress } from '../../shared/activity-contract';
 import { restoreDatabase } from '../../workflows';
 import { progressQuery } from '../../workflows/definitions';
 import { uniqueId } from './support/outcomes';
@@ -70,5 +70,43 @@ describe('restore progress in the workflow history', () => {
 
     const progress = await long.handle.query(progressQuery);
     expect(progress.services.argus).toMatchObject({ bytesDone: 10_000, percent: 100, etaSeconds: 0 });
+  }, 120_000);
+
+  it("shows the units of a parallel restore's latest progress update while it runs, none once it returned", async () => {
+    const halfway: RestoreUnitsProgress = {
+      jobs: 2,
+      busyConnections: 2,
+      unitsDone: 4,
+      unitsSkipped: 1,
+      resumedFrom: 'public.events rows #1',
+      inFlight: [
+        { label: 'public.events rows #3', connection: 1, seconds: 4.5, bytesSent: 2_000, percent: 41, etaSeconds: 6 },
+        { label: 'public.users', connection: 2, seconds: 1, bytesSent: 500 },
+      ],
+    };
+    const later: RestoreUnitsProgress = { ...halfway, unitsDone: 7, inFlight: [halfway.inFlight[0]] };
+    const workflowId = uniqueId('restore-units');
+    const seen: (RestoreUnitsProgress | undefined)[] = [];
+    const world = bed.reset();
+    world.duringRestore = async () => {
+      const signal = createProgressSignaller(Context.current());
+      const update = { service: 'argus', file: 'argus.sql.gz', bytesTotal: DUMP_BYTES, bytesPerSecond: 100 };
+      const query = async () =>
+        seen.push((await bed.env.client.workflow.getHandle(workflowId).query(progressQuery)).services.argus?.units);
+      signal({ ...update, bytesDone: DUMP_BYTES / 2, percent: 50, etaSeconds: 50, units: halfway });
+      await signal.settled();
+      await query();
+      signal({ ...update, bytesDone: DUMP_BYTES, percent: 100, etaSeconds: 0, units: later });
+      await signal.settled();
+      await query();
+    };
+    const handle = await bed.env.client.workflow.start(restoreDatabase, {
+      taskQueue: bed.taskQueue,
+      workflowId,
+      args: [{ service: 'argus' }],
+    });
+    expect((await handle.result()).outcome).toBe('restored');
+    expect(seen).toEqual([halfway, later]);
+    expect((await handle.query(progressQuery)).services.argus.units).toBeUndefined();
   }, 120_000);
 });
