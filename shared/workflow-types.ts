@@ -77,6 +77,9 @@ const requireApproval = z.boolean().optional();
 
 const healthTimeoutSeconds = z.number().int().min(1).max(3600).default(120);
 
+/** Connections the restore loads with; unset: the service's `restoreJobs`, else its server's CPUs (at most 8). */
+const jobs = z.number().int().min(1).max(32).optional();
+
 /** How a restore runs, the same for one service (restoreDatabase) and for several (fullSystemRestore). */
 const restoreOptionFields = {
   mode: restoreMode.default('swap'),
@@ -85,6 +88,7 @@ const restoreOptionFields = {
   skipServiceChecks: z.boolean().default(false),
   dryRun: z.boolean().default(false),
   healthTimeoutSeconds,
+  jobs,
 };
 
 export const restoreDatabaseInputSchema = z
@@ -119,6 +123,7 @@ export const restoreDrillInputSchema = z
       .positive()
       .max(24 * 60)
       .default(120),
+    jobs,
   })
   .strict()
   .refine((input) => !input.backup.endsWith('.sql.gz') || input.services?.length === 1, {

@@ -21,6 +21,7 @@ const drillServiceInputSchema = z
     /** Names the scratch database; the parent passes one stamp for all its services. */
     stamp: z.string().regex(/^\d{14}(_[0-9a-z]{1,8})?$/),
     timeoutMinutes: z.number().positive().default(120),
+    jobs: z.number().int().min(1).max(32).optional(),
   })
   .strict();
 
@@ -47,6 +48,7 @@ export async function restoreDrillService(input: RestoreDrillServiceInput): Prom
   const context = {
     stamp: request.stamp,
     choice: drillChoice(request.backup),
+    jobs: request.jobs,
     progress,
     interruption: () => (root.consideredCancelled ? 'cancelled' : `timed out after ${request.timeoutMinutes} min`),
   };

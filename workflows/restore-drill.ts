@@ -47,7 +47,9 @@ export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDri
       try {
         return await executeChild(restoreDrillService, {
           workflowId: `${workflowInfo().workflowId}-${service}`,
-          args: [{ service, backup: request.backup, stamp, timeoutMinutes: request.timeoutMinutes }],
+          args: [
+            { service, backup: request.backup, stamp, timeoutMinutes: request.timeoutMinutes, jobs: request.jobs },
+          ],
         });
       } catch (err) {
         const report = emptyDrillReport(service);

@@ -99,6 +99,11 @@ async function startOrExplain<W extends StartableWorkflow>(
   }
 }
 
+/** A --jobs value as a number; the workflow's input schema says whether it is in range. */
+function wholeNumber(value: string): number {
+  return /^\d+$/.test(value) ? Number(value) : Number.NaN;
+}
+
 function compact(input: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
 }
@@ -115,6 +120,7 @@ export function registerStartCommands(program: Command): void {
     .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m (at most 24h)')
     .option('--skip-service-checks', "skip the service's verification SQL (row counts are still checked)")
     .option('--dry-run', 'show the plan and the expected loss; touch nothing')
+    .option('--jobs <n>', "connections the restore loads with (default: the server's CPUs, at most 8)", wholeNumber)
     .option('--wait', 'wait for the result')
     .option('--json', 'machine-readable output')
     .action(
@@ -128,6 +134,7 @@ export function registerStartCommands(program: Command): void {
           approvalTimeout: o.approvalTimeout,
           skipServiceChecks: o.skipServiceChecks,
           dryRun: o.dryRun,
+          jobs: o.jobs,
         });
         const request = checkWorkflowInput(restoreDatabase.name, restoreDatabaseInputSchema, input);
         // One ID per service: Temporal refuses a second restore of the same service while one runs.
@@ -144,16 +151,18 @@ export function registerStartCommands(program: Command): void {
     .option('--mode <mode>', 'swap (default) or in-place')
     .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap (production always does)')
     .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m (at most 24h)')
+    .option('--jobs <n>', "connections each restore loads with (default: the server's CPUs, at most 8)", wholeNumber)
     .option('--wait', 'wait for the result')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (o: Record<string, string | string[] | boolean | undefined> & StartOptions) => {
+      action(async (o: Record<string, string | string[] | number | boolean | undefined> & StartOptions) => {
         const input = compact({
           timestamp: o.timestamp,
           services: o.services,
           mode: o.mode,
           requireApproval: o.requireApproval,
           approvalTimeout: o.approvalTimeout,
+          jobs: o.jobs,
         });
         const request = checkWorkflowInput(fullSystemRestore.name, fullSystemRestoreInputSchema, input);
         const services = (o.services as string[] | undefined) ?? [];
@@ -166,11 +175,12 @@ export function registerStartCommands(program: Command): void {
     .description('restore the latest backups into scratch databases and check them against RTO and RPO (restoreDrill)')
     .option('--service <names...>', 'only these services (default: all)')
     .option('--backup <file>', 'drill this backup file instead of the latest')
+    .option('--jobs <n>', "connections each scratch restore loads with (default: the server's CPUs)", wholeNumber)
     .option('--wait', 'wait for the report')
     .option('--json', 'machine-readable output')
     .action(
-      action(async (o: { service?: string[]; backup?: string } & StartOptions) => {
-        const input = compact({ services: o.service, backup: o.backup });
+      action(async (o: { service?: string[]; backup?: string; jobs?: number } & StartOptions) => {
+        const input = compact({ services: o.service, backup: o.backup, jobs: o.jobs });
         const request = checkWorkflowInput(restoreDrill.name, restoreDrillInputSchema, input);
         await startAndMaybeWait(restoreDrill, `drill-${idStamp()}`, request, o, o.service ?? []);
       }),

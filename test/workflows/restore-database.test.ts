@@ -83,6 +83,19 @@ describe('restoreDatabase decisions', () => {
     expect(world.called('verifyBackup')).toEqual([]);
   });
 
+  it('passes the jobs of its input to the restore; without it the worker decides', async () => {
+    const world = bed.reset();
+    expect((await run({ service: 'argus', jobs: 3 })).outcome).toBe('restored');
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toEqual([expect.objectContaining({ service: 'argus', jobs: 3 })]);
+    const again = bed.reset();
+    expect((await run({ service: 'argus' })).outcome).toBe('restored');
+    expect(again.called(RESTORE_BACKUP_ACTIVITY)).toHaveLength(1);
+    expect((again.called(RESTORE_BACKUP_ACTIVITY)[0] as { jobs?: number }).jobs).toBeUndefined();
+    const refused = applicationFailure(await failureOf(await start({ service: 'argus', jobs: 0 })));
+    expect(refused?.message).toMatch(/jobs/);
+    expect(refused?.nonRetryable).toBe(true);
+  });
+
   it('drops the side database and leaves live and apps untouched when verification fails', async () => {
     const world = bed.reset();
     world.failVerification.add('argus');

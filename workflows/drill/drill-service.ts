@@ -32,6 +32,8 @@ export interface DrillContext {
   stamp: string;
   choice: BackupChoice;
   progress: ProgressTracker;
+  /** Connections the scratch restore loads with (unset: the worker decides). */
+  jobs?: number;
   /** Why an interrupted drill stopped: the workflow was cancelled, or the drill's own deadline passed. */
   interruption: () => string;
 }
@@ -111,7 +113,12 @@ async function restoreInOneRead(
   const read = await restoreVerifiedBackup(service, context.choice, first, (backup, skipped) => {
     recordBackup(report, description, { backup, broken: skipped, fallbackFrom: skipped[0]?.file });
     progress.restartBytes(service, backup.sizeBytes);
-    return restore.restoreBackup({ service, file: backup.file, targetDatabase: report.scratchDatabase });
+    return restore.restoreBackup({
+      service,
+      file: backup.file,
+      targetDatabase: report.scratchDatabase,
+      jobs: context.jobs,
+    });
   }).catch((err: unknown) => {
     const broken = brokenBackupsOf(err);
     // No usable backup: none was drilled, as when verifyBackup found them all broken.
@@ -148,6 +155,7 @@ async function verifyThenRestore(
     service,
     file: chosen.backup.file,
     targetDatabase: report.scratchDatabase,
+    jobs: context.jobs,
   });
   progress.markBytesDone(service, restored.bytesRead);
   return { chosen, restored };

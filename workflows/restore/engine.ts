@@ -43,6 +43,7 @@ export interface RestoreRequest {
   skipServiceChecks: boolean;
   dryRun: boolean;
   healthTimeoutSeconds: number;
+  jobs?: number;
 }
 
 /** The engine's request from a workflow's validated options (its input names the approval timeout shorter). */
@@ -51,7 +52,7 @@ export function restoreRequest(
   targets: ServiceTarget[],
   options: RestoreOptions,
 ): RestoreRequest {
-  const { mode, requireApproval, approvalTimeout, skipServiceChecks, dryRun, healthTimeoutSeconds } = options;
+  const { mode, requireApproval, approvalTimeout, skipServiceChecks, dryRun, healthTimeoutSeconds, jobs } = options;
   const approvalTimeoutSeconds = approvalTimeout;
   return {
     kind,
@@ -62,6 +63,7 @@ export function restoreRequest(
     skipServiceChecks,
     dryRun,
     healthTimeoutSeconds,
+    jobs,
   };
 }
 
@@ -219,7 +221,7 @@ export class RestoreEngine {
   private async restoreAndVerify(plan: ServicePlan): Promise<void> {
     const report = this.report(plan.service);
     const { side } = plan.databases;
-    const restored = await restoreIntoDatabase(plan, side, this.saga, this.progress);
+    const restored = await restoreIntoDatabase(plan, side, this.saga, this.progress, this.request.jobs);
     if (this.oneRead) this.recordRead(plan);
     report.restoreSeconds = restored.seconds;
     report.verification = await verifyRestoredDatabase(plan, side, this.request.skipServiceChecks, this.progress);

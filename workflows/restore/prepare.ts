@@ -139,6 +139,7 @@ export async function restoreIntoDatabase(
   targetDatabase: string,
   saga: Compensations,
   progress: ProgressTracker,
+  jobs?: number,
 ): Promise<RestoreResult> {
   const { service } = plan;
   saga.push(`drop ${targetDatabase}`, async () => {
@@ -146,13 +147,13 @@ export async function restoreIntoDatabase(
   });
   progress.setServiceStep(service, 'restoring');
   if (plan.chosen.manifest) {
-    const result = await restore.restoreBackup({ service, file: plan.chosen.backup.file, targetDatabase });
+    const result = await restore.restoreBackup({ service, file: plan.chosen.backup.file, targetDatabase, jobs });
     progress.markBytesDone(service, result.bytesRead);
     return result;
   }
   const { chosen, restored } = await restoreVerifiedBackup(service, plan.choice, plan.chosen.backup, (backup) => {
     progress.restartBytes(service, backup.sizeBytes);
-    return restore.restoreBackup({ service, file: backup.file, targetDatabase });
+    return restore.restoreBackup({ service, file: backup.file, targetDatabase, jobs });
   });
   plan.chosen = chosen;
   recordExpectedLoss(plan, progress);
