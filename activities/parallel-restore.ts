@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { MarkedOutput, SegmentMark } from './dump-reader';
+import type { Statement } from './dump-statement';
 import { countNewlines } from './dump-output';
 import {
   createLedgerSql,
@@ -30,6 +31,10 @@ export interface UnitRouterOptions {
   identity: LedgerIdentity;
   /** Units a previous attempt committed (empty on a fresh start). */
   committed: Set<number>;
+  /** The slots have COPY sessions: COPY rows go over them instead of psql (copy-channel.ts). */
+  directCopy: boolean;
+  /** The failure to report for a chunk the server refused on a COPY session. */
+  copyFailure: (err: unknown, unit: RunningUnit, endsBlock: boolean) => Error;
 }
 
 /** Bytes of statements held waiting for connections before the reader is paused. */
@@ -50,7 +55,13 @@ interface CopyState {
   headerLine: number;
   chunk: number;
   /** The chunk being streamed (absent while its rows are skipped: committed by a previous attempt). */
-  unit?: { connection: UnitConnection; running: RunningUnit; dataRange: { inputLine: number; fileLine: number } };
+  unit?: {
+    connection: UnitConnection;
+    running: RunningUnit;
+    dataRange: { inputLine: number; fileLine: number };
+    /** Over the slot's COPY session, not psql. */
+    direct: boolean;
+  };
   dataLine: number;
 }
 
@@ -61,6 +72,8 @@ export class UnitRouter {
   private pendingBytes = 0;
   private pendingLine = 1;
   private readonly session = new Map<string, Buffer>();
+  /** COPY sessions speak UTF8: a dump that sets another client_encoding loads its rows through psql. */
+  private utf8Session = true;
   private copy?: CopyState;
   private nextId = 0;
   private schema?: { connection: UnitConnection; running: RunningUnit };
@@ -160,6 +173,9 @@ export class UnitRouter {
     this.pendingLine = mark.line;
     const plan = planStatement(mark.statement, mark.action);
     if (plan.kind === 'session') this.rememberSetting(plan.key, text);
+    if (plan.kind === 'session' && plan.key.endsWith('client_encoding')) {
+      this.utf8Session = setsUtf8(mark.statement);
+    }
     if (mark.action === 'copy') {
       if (this.mode === 'schema') await this.endSchema();
       const table = tableKey(mark.copyTable ?? []);
@@ -244,18 +260,34 @@ export class UnitRouter {
     if (this.skipIfCommitted(id)) return;
     const planned: PlannedUnit = { id, label, barrier: copy.locks.length === 0, locks: copy.locks };
     const settings = this.settings();
-    const connection = await this.scheduler.acquire(planned);
+    const direct = this.options.directCopy && this.utf8Session;
+    const connection = await this.scheduler.acquire(planned, direct);
+    if (direct) {
+      const running: RunningUnit = { id, label, startedAt: Date.now(), bytesSent: 0, ranges: [] };
+      connection.copy!.begin(running, settings, copy.header);
+      copy.unit = { connection, running, direct, dataRange: { inputLine: 1, fileLine: copy.dataLine } };
+      return;
+    }
     const running = startUnit(connection, planned);
     this.beginTransaction(connection, settings);
     running.ranges.push({ inputLine: connection.line, fileLine: copy.headerLine, count: countNewlines(copy.header) });
     connection.write(copy.header);
-    copy.unit = { connection, running, dataRange: { inputLine: connection.line, fileLine: copy.dataLine } };
+    copy.unit = { connection, running, direct, dataRange: { inputLine: connection.line, fileLine: copy.dataLine } };
   }
 
   private async writeRows(bytes: Buffer): Promise<void> {
     const unit = this.copy?.unit;
     if (!unit || bytes.length === 0) return;
     unit.running.bytesSent += bytes.length;
+    if (unit.direct) {
+      const channel = unit.connection.copy!;
+      channel.write(bytes);
+      if (channel.full) {
+        await channel.drained();
+        this.throwIfFailed();
+      }
+      return;
+    }
     unit.connection.write(bytes, 0);
     if (unit.connection.full) await this.drained(unit.connection);
   }
@@ -266,8 +298,17 @@ export class UnitRouter {
     const unit = copy.unit;
     if (!unit) return;
     const lines = nextLine - copy.dataLine;
-    unit.connection.skipLines(lines);
     unit.running.ranges.push({ ...unit.dataRange, count: lines });
+    if (unit.direct) {
+      const { connection, running } = unit;
+      connection.copy!.end(unitCommittedSql(this.options.ledger, running.id), !cut).then(
+        () => this.scheduler.acknowledgeCopy(connection, running.id),
+        (err: unknown) => this.scheduler.fail(this.options.copyFailure(err, running, !cut)),
+      );
+      copy.unit = undefined;
+      return;
+    }
+    unit.connection.skipLines(lines);
     if (cut) {
       unit.running.cutChunk = true;
       unit.connection.write('\\.\n');
@@ -370,6 +411,10 @@ export class UnitRouter {
   /** Waits for psql to read its input down (backpressure); a connection that failed meanwhile fails the restore. */
   private async drained(connection: UnitConnection): Promise<void> {
     await connection.drained();
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
     const failure = this.scheduler.failed;
     if (failure) throw failure;
   }
@@ -380,4 +425,11 @@ export class UnitRouter {
     this.pendingBytes = 0;
     return all;
   }
+}
+
+/** Whether a client_encoding setting leaves the session in UTF8 (RESET: the server's, taken as not known). */
+function setsUtf8(statement: Statement): boolean {
+  return statement.first.some(
+    (token, index) => index > 1 && ['UTF8', 'UTF-8', 'UNICODE'].includes(token.text.toUpperCase()),
+  );
 }

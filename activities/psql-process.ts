@@ -51,8 +51,17 @@ function psqlArguments(role: string, database: string): string[] {
  * The session starts as the dump reader assumes: standard strings, UTF8. The password travels in the
  * environment of the process, never in its arguments.
  */
-function psqlEnvironment(role: RestoreRole): string[] {
+/** What a restore connection's psql prints and how the server lists it. */
+export interface PsqlOptions {
+  /** Where its standard output goes (the parallel restore's acknowledgements); discarded without it. */
+  stdout?: Writable;
+  /** Its `application_name`, which tells the restore's sessions apart in pg_stat_activity. */
+  applicationName?: string;
+}
+
+function psqlEnvironment(role: RestoreRole, applicationName?: string): string[] {
   return [
+    ...(applicationName ? [`PGAPPNAME=${applicationName}`] : []),
     `PGPASSWORD=${role.password}`,
     'PGCLIENTENCODING=UTF8',
     'PGOPTIONS=-c standard_conforming_strings=on',
@@ -80,7 +89,7 @@ export async function startContainerPsql(
   config: ServiceConfig,
   database: string,
   role: RestoreRole,
-  stdout?: Writable,
+  { stdout, applicationName }: PsqlOptions = {},
 ): Promise<PsqlProcess> {
   const input = new PassThrough({ highWaterMark: PSQL_INPUT_BYTES });
   const stderr = new TailBuffer(STDERR_KEEP_BYTES);
@@ -90,7 +99,7 @@ export async function startContainerPsql(
     {
       stdin: input,
       user: CONTAINER_PSQL_USER,
-      env: psqlEnvironment(role),
+      env: psqlEnvironment(role, applicationName),
       output: { stdout: stdout ?? discard(), stderr },
     },
   );
@@ -125,10 +134,10 @@ export function startHostPsql(
   config: ServiceConfig,
   role: RestoreRole,
   database: string,
-  stdout?: Writable,
+  { stdout, applicationName }: PsqlOptions = {},
 ): PsqlProcess {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent' };
-  for (const pair of psqlEnvironment(role)) {
+  for (const pair of psqlEnvironment(role, applicationName)) {
     const at = pair.indexOf('=');
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }

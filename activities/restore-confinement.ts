@@ -47,9 +47,12 @@ export async function prepareConfinedTarget(
   });
 }
 
-/** The restore's connections, and one spare for a psql a lost attempt left that has not noticed yet. */
+/**
+ * Each restore connection is a psql and a COPY session; one spare for a session a lost attempt left that has
+ * not noticed yet.
+ */
 function connectionLimit(connections: number): number {
-  return connections + 1;
+  return 2 * connections + 1;
 }
 
 /**

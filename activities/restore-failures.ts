@@ -11,7 +11,7 @@ import {
   redactQuotedValues,
   redactStatement,
 } from './psql-errors';
-import { fileLineOf, type UnitConnection } from './unit-connection';
+import { fileLineOf, type RunningUnit, type UnitConnection } from './unit-connection';
 
 /** What the restore was doing, for the failure's first words. */
 export interface RestoreFailureContext {
@@ -71,6 +71,40 @@ export async function psqlFailure(
     recurs ? ErrorType.RestoreSqlError : ErrorType.RestoreFailed,
     `${prefix}: ${where}: ${error.severity}: ${error.message}${sqlState}`,
   );
+}
+
+/**
+ * A chunk the server refused on a COPY session, named like psql's errors: the dump's line (of the block's `\.`
+ * when the chunk ends the block, as psql reports it, else of the row itself), the row and column from the
+ * server's CONTEXT, the ERROR line with quoted values redacted, the SQLSTATE. A session lost is retryable.
+ */
+export function copyFailure(
+  err: unknown,
+  unit: RunningUnit,
+  endsBlock: boolean,
+  context: RestoreFailureContext,
+): ApplicationFailure {
+  const { file, targetDatabase, reader } = context;
+  const prefix = `restore of ${file} into ${targetDatabase} failed (${unit.label})`;
+  const { code, where } = err as { code?: string; where?: string };
+  if (!code) return failure(ErrorType.RestoreFailed, `${prefix}: the COPY session was lost: ${safeMessage(err)}`);
+  const data = unit.ranges[0];
+  const position = /COPY [^,]*, line (\d+)(?:, column ([^:]+))?/.exec(where ?? '');
+  const row = position ? Number(position[1]) : undefined;
+  let located = '';
+  if (data && row !== undefined) {
+    const line = endsBlock ? data.fileLine + data.count - 1 : data.fileLine + row - 1;
+    const statement = reader.statementAt(line);
+    const block = endsBlock ? 'the COPY block ending there' : 'the rows of this part of the COPY block';
+    const column = position?.[2] ? ` column ${position[2]}` : '';
+    located = `line ${line}${statement ? ` (${redactStatement(statement)})` : ''}, data row ${row}${column} of ${block}: `;
+  }
+  log.warn("the server refused a COPY chunk (for the worker's log only)", {
+    file,
+    targetDatabase,
+    error: errorMessage(err),
+  });
+  return failure(sqlFailureType(err), `${prefix}: ${located}ERROR: ${safeMessage(err)} (SQLSTATE ${code})`);
 }
 
 /** An error of node-postgres carries the server's SQLSTATE: one outside the transient classes recurs. */

@@ -37,13 +37,20 @@ import {
   reopenConfinedTarget,
   type RestoreRole,
 } from './restore-confinement';
-import { explainFailure, safeMessage, sqlFailureType, type RestoreFailureContext } from './restore-failures';
+import {
+  copyFailure,
+  explainFailure,
+  safeMessage,
+  sqlFailureType,
+  type RestoreFailureContext,
+} from './restore-failures';
+import { CopyChannel } from './copy-channel';
 import { ledgerSchema, readLedger, type LedgerIdentity } from './restore-ledger';
 import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
 import { RestoreRoleCreator } from './restore-roles';
 import { restoreJobs } from './restore-jobs';
-import { unitsProgress } from './restore-units-progress';
+import { restoreApplicationName, ServerProgressReader, unitsProgress } from './restore-units-progress';
 import { acknowledgementReader, UnitConnection } from './unit-connection';
 
 export interface RestoreDependencies {
@@ -110,8 +117,9 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   const router = { current: undefined as UnitRouter | undefined };
   // The service and file ride along so `opareta-dr status` can label the progress it reads from the server.
   const signalProgress = createProgressSignaller(context);
+  const serverProgress = new ServerProgressReader(deps.postgres, config, targetDatabase);
   const beat = () => {
-    const units = router.current ? unitsProgress(router.current, connections, jobs) : undefined;
+    const units = router.current ? unitsProgress(router.current, connections, jobs, serverProgress.poll()) : undefined;
     const update = { service, file, ...progress.snapshot(), ...(units ? { units } : {}) };
     context.heartbeat(update);
     signalProgress(update);
@@ -124,7 +132,15 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   let closing = false;
   try {
     const nonce = randomBytes(12).toString('hex');
-    const units = new UnitRouter({ connections, nonce, ledger, identity, committed });
+    const units = new UnitRouter({
+      connections,
+      nonce,
+      ledger,
+      identity,
+      committed,
+      directCopy: true,
+      copyFailure: (err, unit, endsBlock) => copyFailure(err, unit, endsBlock, failureContext),
+    });
     router.current = units;
     // The connections start together: each is a `docker exec`, a few hundred milliseconds apiece.
     const starting = await Promise.allSettled(
@@ -151,6 +167,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     );
     closing = true;
     beat();
+    await Promise.all(connections.map((c) => c.copy?.close()));
     for (const connection of connections) connection.end();
     const exits = await untilAborted(Promise.all(connections.map((c) => c.psql.exited)), context.cancellationSignal);
     const failed = exits.find((exit) => exit.exitCode !== 0);
@@ -275,13 +292,25 @@ async function startConnection(
 ): Promise<UnitConnection> {
   const slot: { connection?: UnitConnection } = {};
   const acknowledgements = acknowledgementReader(nonce, (unit) => router.scheduler.acknowledge(slot.connection!, unit));
+  const options = { stdout: acknowledgements, applicationName: restoreApplicationName(number) };
   const psql =
     request.via === 'host'
-      ? startHostPsql(request.config, role, request.targetDatabase, acknowledgements)
-      : await startContainerPsql(deps.containers, request.config, request.targetDatabase, role, acknowledgements);
+      ? startHostPsql(request.config, role, request.targetDatabase, options)
+      : await startContainerPsql(deps.containers, request.config, request.targetDatabase, role, options);
   slot.connection = new UnitConnection(number, psql, CONNECTION_BUFFER_BYTES, () => router.scheduler.wake());
   // psql first reads the product's own `\restrict` line: every meta-command after it is refused.
   if (restrictKey) slot.connection.write(`\\restrict ${restrictKey}\n`);
+  slot.connection.copy = await CopyChannel.open(
+    request.config,
+    role,
+    request.targetDatabase,
+    options.applicationName,
+    CONNECTION_BUFFER_BYTES,
+    () => router.scheduler.wake(),
+  ).catch(async (err: unknown) => {
+    await psql.stop();
+    throw err;
+  });
   return slot.connection;
 }
 
@@ -360,6 +389,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 /** No psql may keep writing into the target once the restore has failed. */
 async function stopConnections(connections: UnitConnection[]): Promise<void> {
+  await Promise.all(connections.map((c) => c.copy?.close()));
   const stopped = await Promise.all(connections.map((c) => c.psql.stop()));
   if (stopped.some((s) => !s)) log.error('psql still running after the restore was stopped');
 }

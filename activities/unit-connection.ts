@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { CopyChannel } from './copy-channel';
 import { countNewlines } from './dump-output';
 import type { PsqlProcess } from './psql-process';
 
@@ -15,6 +16,8 @@ export class UnitConnection {
   private nextLine = 1;
   private drainWaiters: (() => void)[] = [];
   exited = false;
+  /** The slot's direct COPY session, when COPY rows bypass psql (copy-channel.ts). */
+  copy?: CopyChannel;
 
   constructor(
     readonly number: number,
@@ -66,6 +69,11 @@ export class UnitConnection {
 
   end(): void {
     this.psql.input.end();
+  }
+
+  /** Whether anything runs on this slot, on psql or on its COPY session. */
+  get busy(): boolean {
+    return this.inFlight.length > 0 || (this.copy?.inFlight.length ?? 0) > 0;
   }
 }
 

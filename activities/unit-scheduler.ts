@@ -43,12 +43,15 @@ export class UnitScheduler {
     this.pump();
   }
 
-  /** A streamed unit (COPY rows): resolves with the connection to stream it to once it is ready and one has room. */
-  async acquire(planned: PlannedUnit): Promise<UnitConnection> {
+  /**
+   * A streamed unit (the schema, COPY rows): resolves with the connection to stream it to once it is ready and
+   * one has room; `direct` for COPY rows that go over the slot's COPY session.
+   */
+  async acquire(planned: PlannedUnit, direct = false): Promise<UnitConnection> {
     const unit = this.schedule(planned);
     for (;;) {
       this.throwIfFailed();
-      const connection = this.isReady(unit) ? this.connectionWithRoom(1) : undefined;
+      const connection = this.isReady(unit) ? (direct ? this.copySlot() : this.connectionWithRoom(1)) : undefined;
       if (connection) return connection;
       await this.nextEvent();
     }
@@ -78,6 +81,21 @@ export class UnitScheduler {
       this.fail(new Error(`internal: connection ${connection.number} acknowledged unit ${id} out of order`));
       return;
     }
+    // The next unit of this connection runs from now: its time and ETA count from here, not from its queueing.
+    if (connection.inFlight[0]) connection.inFlight[0].startedAt = Date.now();
+    const unit = this.byId.get(id);
+    if (unit) this.finish(unit);
+    this.pump();
+  }
+
+  /** A chunk on a connection's COPY session committed (they commit in order there). */
+  acknowledgeCopy(connection: UnitConnection, id: number): void {
+    const running = connection.copy?.inFlight.shift();
+    if (!running || running.id !== id) {
+      this.fail(new Error(`internal: COPY session ${connection.number} committed unit ${id} out of order`));
+      return;
+    }
+    if (connection.copy!.inFlight[0]) connection.copy!.inFlight[0].startedAt = Date.now();
     const unit = this.byId.get(id);
     if (unit) this.finish(unit);
     this.pump();
@@ -138,11 +156,23 @@ export class UnitScheduler {
     return unit.deps.every((dep) => dep.done);
   }
 
+  /** A slot whose psql is idle and whose COPY session has at most one chunk ahead and room in its input. */
+  private copySlot(): UnitConnection | undefined {
+    let best: UnitConnection | undefined;
+    for (const connection of this.connections) {
+      const copy = connection.copy;
+      if (!copy || connection.inFlight.length > 0 || copy.inFlight.length > 1 || copy.full) continue;
+      if (!best || copy.inFlight.length < best.copy!.inFlight.length) best = connection;
+    }
+    return best;
+  }
+
   /** The least busy connection with fewer than `ahead` + 1 units in flight and room in its input. */
   private connectionWithRoom(ahead: number): UnitConnection | undefined {
     let best: UnitConnection | undefined;
     for (const connection of this.connections) {
       if (connection.inFlight.length > ahead || connection.full) continue;
+      if ((connection.copy?.inFlight.length ?? 0) > 0) continue;
       if (!best || connection.inFlight.length < best.inFlight.length) best = connection;
     }
     return best;
