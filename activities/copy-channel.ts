@@ -12,6 +12,12 @@ import type { RunningUnit } from './unit-connection';
  * table (columns) FROM stdin`), and the session settings before it are the dump's own, judged the same way.
  * Each chunk runs in its own transaction with its ledger entry, as on psql.
  */
+/** `\.`, CR, LF: the longest end-of-data line of a COPY block. */
+const TAIL_BYTES = 4;
+
+/** How often a full input is looked at again: 'drain' comes only once it is empty, far below the limit. */
+export const DRAIN_POLL_MS = 20;
+
 export class CopyChannel {
   /** Units written or being written, not yet committed, oldest first. */
   readonly inFlight: RunningUnit[] = [];
@@ -42,6 +48,8 @@ export class CopyChannel {
       password: role.password,
       database,
       application_name: applicationName,
+      // See RESTORE_SESSION_SQL (restore-ledger.ts): a chunk's commit need not wait for its WAL to reach disk.
+      options: '-c synchronous_commit=off',
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
     });
@@ -57,29 +65,40 @@ export class CopyChannel {
 
   /**
    * Starts a chunk: BEGIN, the session settings of its place in the dump, then the COPY statement, whose rows
-   * follow with write(). Nothing is awaited here: node-postgres queues the queries, and the COPY stream holds
-   * the rows until the server asks for them; end() returns what settles once the chunk is committed.
+   * follow with write() at once: the COPY stream holds them until the server asks for them. The session's
+   * statements run one after the other on `queue`; end() returns what settles once the chunk is committed.
    */
   begin(unit: RunningUnit, settings: Buffer[], header: Buffer): void {
     this.inFlight.push(unit);
-    const steps: Promise<unknown>[] = [this.client.query('BEGIN')];
-    if (settings.length > 0) steps.push(this.client.query(Buffer.concat(settings).toString('utf8')));
-    const stream = this.client.query(copyFrom(header.toString('utf8')));
+    const stream = copyFrom(header.toString('utf8'));
     stream.on('drain', () => this.releaseDrainWaiters());
     this.stream = stream;
     this.tail = Buffer.alloc(0);
-    steps.push(new Promise<void>((resolve, reject) => stream.on('finish', resolve).on('error', reject)));
-    this.pending = steps;
+    const copied = new Promise<void>((resolve, reject) => stream.on('finish', resolve).on('error', reject));
+    copied.catch(() => undefined);
+    this.queue = this.queue.then(async () => {
+      await this.client.query('BEGIN');
+      if (settings.length > 0) await this.client.query(Buffer.concat(settings).toString('utf8'));
+      this.client.query(stream);
+      await copied;
+    });
   }
 
-  private pending: Promise<unknown>[] = [];
+  /** The session's statements, in order: node-postgres runs one query at a time. */
+  private queue: Promise<void> = Promise.resolve();
 
   write(bytes: Buffer): void {
-    // The dump's `\.` line is at most 4 bytes (`\.\r\n`): what may be part of it waits for the next bytes.
-    const all = this.tail.length > 0 ? Buffer.concat([this.tail, bytes]) : bytes;
-    const keep = Math.min(4, all.length);
-    if (all.length > keep) this.stream!.write(all.subarray(0, all.length - keep));
-    this.tail = Buffer.from(all.subarray(all.length - keep));
+    // The dump's `\.` line is at most 4 bytes (`\.\r\n`): the last 4 bytes wait for what follows them. The rows
+    // themselves are passed on as they are: no copy of a gigabyte of COPY data.
+    if (bytes.length < TAIL_BYTES) {
+      const all = Buffer.concat([this.tail, bytes]);
+      if (all.length > TAIL_BYTES) this.stream!.write(all.subarray(0, all.length - TAIL_BYTES));
+      this.tail = all.subarray(Math.max(0, all.length - TAIL_BYTES));
+      return;
+    }
+    if (this.tail.length > 0) this.stream!.write(this.tail);
+    this.stream!.write(bytes.subarray(0, bytes.length - TAIL_BYTES));
+    this.tail = Buffer.from(bytes.subarray(bytes.length - TAIL_BYTES));
   }
 
   /** Ends the chunk's rows (without the dump's `\.` line, which only psql reads) and commits with the ledger. */
@@ -93,20 +112,26 @@ export class CopyChannel {
     this.tail = Buffer.alloc(0);
     if (rest.length > 0) this.stream!.write(rest);
     this.stream!.end();
-    const steps = [...this.pending, this.client.query(ledgerSql), this.client.query('COMMIT')];
-    this.pending = [];
-    // Every step's failure is the chunk's: none is left unhandled.
-    for (const step of steps) step.catch(() => undefined);
-    return Promise.all(steps).then(() => undefined);
+    const committed = this.queue.then(async () => {
+      await this.client.query(ledgerSql);
+      await this.client.query('COMMIT');
+    });
+    // A failed chunk fails the restore, which closes the session: nothing runs after it on this queue.
+    this.queue = committed.catch(() => undefined);
+    return committed;
   }
 
   get full(): boolean {
     return (this.stream?.writableLength ?? 0) > this.bufferLimit;
   }
 
+  /** Resolves once the session's input is back under the limit (see UnitConnection.drained). */
   async drained(): Promise<void> {
     while (this.full && !this.lost && this.stream && !this.stream.destroyed) {
-      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+      await new Promise<void>((resolve) => {
+        this.drainWaiters.push(resolve);
+        setTimeout(resolve, DRAIN_POLL_MS);
+      });
     }
   }
 

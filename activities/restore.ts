@@ -45,7 +45,7 @@ import {
   type RestoreFailureContext,
 } from './restore-failures';
 import { CopyChannel } from './copy-channel';
-import { ledgerSchema, readLedger, type LedgerIdentity } from './restore-ledger';
+import { ASYNC_COMMIT_SQL, ledgerSchema, readLedger, type LedgerIdentity } from './restore-ledger';
 import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
 import { RestoreRoleCreator } from './restore-roles';
@@ -186,6 +186,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
       units: units.scheduler.unitsDone,
       unitsSkipped: units.unitsSkipped,
       resumedFrom,
+      slowestUnits: units.scheduler.slowest,
       tables: summary.tables.length,
       rolesCreated: roles.created,
       leftOut: summary.leftOut,
@@ -300,6 +301,8 @@ async function startConnection(
   slot.connection = new UnitConnection(number, psql, CONNECTION_BUFFER_BYTES, () => router.scheduler.wake());
   // psql first reads the product's own `\restrict` line: every meta-command after it is refused.
   if (restrictKey) slot.connection.write(`\\restrict ${restrictKey}\n`);
+  slot.connection.write(`SET maintenance_work_mem = '${request.config.restoreMaintenanceWorkMemMb ?? 512}MB';\n`);
+  slot.connection.write(ASYNC_COMMIT_SQL);
   slot.connection.copy = await CopyChannel.open(
     request.config,
     role,

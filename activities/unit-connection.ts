@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { CopyChannel } from './copy-channel';
+import { DRAIN_POLL_MS, type CopyChannel } from './copy-channel';
 import { countNewlines } from './dump-output';
 import type { PsqlProcess } from './psql-process';
 
@@ -56,10 +56,17 @@ export class UnitConnection {
     return this.psql.input.writableLength > this.bufferLimit;
   }
 
-  /** Resolves once psql has read its input down to the limit (or has exited). */
+  /**
+   * Resolves once psql has read its input down to the limit (or has exited). 'drain' comes only when the input is
+   * nearly empty: waiting for it would let this connection run dry while the reader waits, so the length is
+   * looked at again every few milliseconds, and the reader goes on as soon as it is under the limit.
+   */
   async drained(): Promise<void> {
     while (this.full && !this.exited && !this.psql.input.destroyed) {
-      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+      await new Promise<void>((resolve) => {
+        this.drainWaiters.push(resolve);
+        setTimeout(resolve, DRAIN_POLL_MS);
+      });
     }
   }
 

@@ -1,3 +1,4 @@
+import { DRAIN_POLL_MS } from './copy-channel';
 import { locksConflict, type TableLock } from './restore-plan';
 import type { RunningUnit, UnitConnection } from './unit-connection';
 
@@ -23,6 +24,8 @@ interface ScheduledUnit {
   deps: ScheduledUnit[];
   done: boolean;
 }
+
+const SLOWEST_KEPT = 5;
 
 export class UnitScheduler {
   private readonly open = new Set<ScheduledUnit>();
@@ -53,7 +56,8 @@ export class UnitScheduler {
       this.throwIfFailed();
       const connection = this.isReady(unit) ? (direct ? this.copySlot() : this.connectionWithRoom(1)) : undefined;
       if (connection) return connection;
-      await this.nextEvent();
+      // A full input shrinking below its limit raises no event: look again shortly.
+      await Promise.race([this.nextEvent(), new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS))]);
     }
   }
 
@@ -81,6 +85,7 @@ export class UnitScheduler {
       this.fail(new Error(`internal: connection ${connection.number} acknowledged unit ${id} out of order`));
       return;
     }
+    this.timeUnit(running);
     // The next unit of this connection runs from now: its time and ETA count from here, not from its queueing.
     if (connection.inFlight[0]) connection.inFlight[0].startedAt = Date.now();
     const unit = this.byId.get(id);
@@ -95,6 +100,7 @@ export class UnitScheduler {
       this.fail(new Error(`internal: COPY session ${connection.number} committed unit ${id} out of order`));
       return;
     }
+    this.timeUnit(running);
     if (connection.copy!.inFlight[0]) connection.copy!.inFlight[0].startedAt = Date.now();
     const unit = this.byId.get(id);
     if (unit) this.finish(unit);
@@ -136,6 +142,16 @@ export class UnitScheduler {
       this.byTable.get(lock.table)!.add(unit);
     }
     return unit;
+  }
+
+  /** The longest units so far, for the restore's log line: where the time went. */
+  readonly slowest: { label: string; seconds: number }[] = [];
+
+  private timeUnit(unit: RunningUnit): void {
+    const seconds = Math.round((Date.now() - unit.startedAt) / 100) / 10;
+    this.slowest.push({ label: unit.label, seconds });
+    this.slowest.sort((a, b) => b.seconds - a.seconds);
+    this.slowest.splice(SLOWEST_KEPT);
   }
 
   hasFinished(id: number): boolean {

@@ -53,6 +53,11 @@ export const serviceSchema = z
     dataDirectory: z.string().startsWith('/').default('/var/lib/postgresql/data'),
     /** Connections a restore loads with (parallel restore); unset: the database server's CPU count, at most 8. */
     restoreJobs: z.number().int().min(1).max(32).optional(),
+    /**
+     * maintenance_work_mem of each restore connection, in MB: the indexes and keys it builds after the data sort
+     * in memory up to this (the server's default, 64 MB, spills a large table's sort to disk).
+     */
+    restoreMaintenanceWorkMemMb: z.number().int().min(1).max(65536).default(512),
   })
   .strict();
 
