@@ -76,12 +76,15 @@ export class CopyChannel {
     this.tail = Buffer.alloc(0);
     const copied = new Promise<void>((resolve, reject) => stream.on('finish', resolve).on('error', reject));
     copied.catch(() => undefined);
-    this.queue = this.queue.then(async () => {
+    const started = this.queue.then(async () => {
       await this.client.query('BEGIN');
       if (settings.length > 0) await this.client.query(Buffer.concat(settings).toString('utf8'));
       this.client.query(stream);
       await copied;
     });
+    // A chunk cut off before end() (the restore failed or was cancelled meanwhile) fails with nobody waiting.
+    started.catch(() => undefined);
+    this.queue = started;
   }
 
   /** The session's statements, in order: node-postgres runs one query at a time. */
