@@ -108,11 +108,6 @@ export class UnitRouter {
     return schemaIn && this.mode !== 'serial';
   }
 
-  /** The label of a unit number this attempt has seen. */
-  labelOf(id: number): string | undefined {
-    return this.labels.get(id);
-  }
-
   private async route({ output, marks }: MarkedOutput): Promise<void> {
     let from = 0;
     for (const { offset, mark } of marks) {
