@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { CONTAINER_PREFIX as ACTIVITY_TEST_PREFIX } from '../integration/activities/helpers';
 import { describe, expect, it } from 'vitest';
 import type { RestoreDrillInput } from '../../shared/workflow-types';
 import { plantTruncatedLatest } from '../support/broken-backup';
@@ -7,10 +8,14 @@ import { backups, databaseBytes, databasesOf, liveRowCounts, sortCounts } from '
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
 import { restoreDrill } from '../../workflows';
 
+/**
+ * Every container but the throwaway ones of the activity tests (`opareta-acttest-*`), which npm test runs beside
+ * this file and which come and go on their own schedule.
+ */
 function containerNames(): string[] {
   return execFileSync('docker', ['ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8' })
     .split('\n')
-    .filter(Boolean)
+    .filter((name) => name && !name.startsWith(ACTIVITY_TEST_PREFIX))
     .sort();
 }
 
