@@ -105,8 +105,9 @@ describe('scripts/supervise-worker.sh', () => {
     it(`on ${signal} stops the worker with one SIGTERM, does not restart it, and exits 0`, async () => {
       const dir = await tempDir();
       const marks = path.join(dir, 'marks');
-      const worker = `trap 'echo term >> ${marks}; exit 0' TERM; echo started >> ${marks}; while :; do sleep 0.05; done`;
-      const supervised = supervise(`echo worker up; ${worker}`);
+      // "worker up" only once the trap is set and the first mark written: a loaded machine may be slow to get there.
+      const worker = `trap 'echo term >> ${marks}; exit 0' TERM; echo started >> ${marks}; echo worker up; while :; do sleep 0.05; done`;
+      const supervised = supervise(worker);
       await supervised.waitForLog(/worker up/);
       supervised.child.kill(signal);
       expect(await supervised.exited).toBe(0);
