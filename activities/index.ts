@@ -22,7 +22,7 @@ import { snapshotLiveDatabase, type SnapshotLimits } from './live-snapshot';
 import * as pg from './postgres';
 import { restoreBackup } from './restore';
 import { dropRestoreTarget } from './restore-confinement';
-import { describeService, listServices, serviceConfig } from './services';
+import { describeService, listServices, serviceConfig, serviceHosts } from './services';
 
 export interface ActivityDependencies {
   topology: Topology;
@@ -58,6 +58,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
   return {
     describeService: async ({ service }) => describeService(topology, service),
     listServices: async () => listServices(topology),
+    serviceHosts: async () => serviceHosts(topology),
 
     listBackups: ({ service }) => listBackupCatalog(service, config(service)),
     selectBackup: ({ service, selector }) => selectFromCatalog(service, config(service), selector),

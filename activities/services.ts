@@ -1,4 +1,4 @@
-import type { ServiceDescription } from '../shared/activity-contract';
+import type { ServiceDescription, ServiceHosts } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
 import { getService, serviceNames, type ServiceConfig, type Topology } from '../shared/node/topology';
 import { failure } from './errors';
@@ -30,4 +30,12 @@ export function describeService(topology: Topology, service: string): ServiceDes
 
 export function listServices(topology: Topology): string[] {
   return serviceNames(topology);
+}
+
+export function serviceHosts(topology: Topology): ServiceHosts {
+  const hosts: Record<string, string> = {};
+  for (const [name, service] of Object.entries(topology.services)) {
+    if (service.workerHost) hosts[name] = service.workerHost;
+  }
+  return { hosts, hostWaitMinutes: topology.hostWaitMinutes ?? topology.rtoMinutes / 3 };
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBackupCommands } from './commands/backups';
 import { registerControlCommands } from './commands/control';
 import { registerHistoryCommands } from './commands/history';
+import { registerHostCommands } from './commands/hosts';
 import { registerSandboxCommands } from './commands/sandbox';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerStartCommands } from './commands/start-workflows';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerControlCommands(program);
   registerScheduleCommands(program);
   registerHistoryCommands(program);
+  registerHostCommands(program);
   registerSandboxCommands(program);
   return program;
 }

@@ -18,7 +18,10 @@ export function renderProgress(progress: Pick<WorkflowProgress, 'step' | 'servic
     const bar = '#'.repeat(filled) + '-'.repeat(barWidth - filled);
     const bytes = p.bytesTotal ? `${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}` : '';
     const eta = p.etaSeconds !== undefined ? `ETA ${formatDuration(p.etaSeconds)}` : '';
-    lines.push(`${service.padEnd(8)} [${bar}] ${percent.toFixed(0).padStart(3)}% ${bytes} ${eta} ${p.step}`.trimEnd());
+    const waiting = p.waitingFor ? `(waiting for ${p.waitingFor})` : '';
+    lines.push(
+      `${service.padEnd(8)} [${bar}] ${percent.toFixed(0).padStart(3)}% ${bytes} ${eta} ${p.step} ${waiting}`.trimEnd(),
+    );
     if (p.units) lines.push(...renderUnits(p.units).map((line) => unitsIndent + line));
   }
   return lines.join('\n');

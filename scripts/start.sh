@@ -31,9 +31,10 @@ cat <<INFO
 
   Temporal Web UI:  $ui_url
   Start a drill:    $TEMPORAL_CLI_PATH workflow start --type restoreDrill --task-queue opareta-dr --input '{}'
-  Worker:           task queue opareta-dr, restarted if it exits (Ctrl-C stops it)
+  Worker:           task queue opareta-dr${OPARETA_WORKER_HOST:+ and opareta-dr@$OPARETA_WORKER_HOST}${1:+ ($*)}, restarted if it exits (Ctrl-C stops it)
 
 INFO
 
 # Not exec: the EXIT trap must still stop the dev server after the worker has gone.
-bash scripts/supervise-worker.sh "$(command -v node)" dist/worker/main.js
+# `npm start -- --host db-a` runs the worker of host db-a (README: one worker per host).
+bash scripts/supervise-worker.sh "$(command -v node)" dist/worker/main.js "$@"

@@ -230,9 +230,34 @@ export interface RequestIdentities {
   requestedBy?: string;
 }
 
+/** Where each service's host-bound steps run (shared/node/topology.ts `workerHost`). */
+export interface ServiceHosts {
+  /** Service name to host name, for the services placed on a host; the others run on the orchestration queue. */
+  hosts: Record<string, string>;
+  /** How long a step waits for a worker on its host before it fails with that reason. */
+  hostWaitMinutes: number;
+}
+
+/**
+ * Activities that need no host's files, Docker socket or database: any worker of the orchestration queue
+ * (`opareta-dr`) runs them, whatever host it is on. Every other activity takes `{ service, ... }` and runs on
+ * that service's host (workflows/host-routing.ts, worker/host-activities.ts).
+ */
+export const RUN_ANYWHERE_ACTIVITIES = [
+  'describeService',
+  'listServices',
+  'serviceHosts',
+  'lastPassedDrill',
+  'waitForHealth',
+  'notify',
+  'approvalRule',
+  'approvalIdentities',
+] as const satisfies readonly (keyof DrActivities)[];
+
 export interface DrActivities {
   describeService(input: { service: string }): Promise<ServiceDescription>;
   listServices(): Promise<string[]>;
+  serviceHosts(): Promise<ServiceHosts>;
 
   listBackups(input: { service: string }): Promise<BackupCatalog>;
   selectBackup(input: { service: string; selector: BackupSelector }): Promise<BackupInfo>;

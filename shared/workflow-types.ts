@@ -379,6 +379,8 @@ export interface ServiceProgress {
   etaSeconds?: number;
   /** Connections and units of a parallel restore, as of the restore's latest progress update (absent: serial). */
   units?: RestoreUnitsProgress;
+  /** Set while the service's current step waits for a worker on its host: `a worker on host db-b`. */
+  waitingFor?: string;
 }
 
 export interface WorkflowProgress {

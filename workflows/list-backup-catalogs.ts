@@ -4,6 +4,7 @@ import {
   type ServiceBackupCatalog,
 } from '../shared/workflow-types';
 import { catalogReads } from './activity-proxies';
+import { loadServiceHosts } from './host-routing';
 import { parseInput } from './validate';
 
 /**
@@ -12,6 +13,7 @@ import { parseInput } from './validate';
  */
 export async function listBackupCatalogs(input: ListBackupCatalogsInput = {}): Promise<ServiceBackupCatalog[]> {
   const request = parseInput('listBackupCatalogs', listBackupCatalogsInputSchema, input);
+  await loadServiceHosts();
   const services = request.service ? [request.service] : await catalogReads.listServices();
   return Promise.all(
     services.map(async (service) => {

@@ -2,6 +2,7 @@ import { setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { RowCountDifference, ServiceProgress, WorkflowProgress } from '../shared/workflow-types';
 import type { RestoreProgressUpdate } from '../shared/activity-contract';
 import { progressQuery, restoreProgressSignal, swapPreviewQuery } from './definitions';
+import { onHostWait } from './host-routing';
 
 /**
  * What the workflow knows about its progress, answered by the `progress` and `swapPreview` queries. A
@@ -20,6 +21,14 @@ export class ProgressTracker {
     setHandler(progressQuery, () => this.current());
     setHandler(swapPreviewQuery, () => ({ services: this.preview }));
     setHandler(restoreProgressSignal, (update) => this.updateFromRestore(update));
+    onHostWait((service, host, waiting) => this.setWaitingForHost(service, host, waiting));
+  }
+
+  private setWaitingForHost(service: string, host: string, waiting: boolean): void {
+    const progress = this.service(service);
+    if (waiting) progress.waitingFor = `a worker on host ${host}`;
+    else delete progress.waitingFor;
+    this.publish();
   }
 
   private updateFromRestore(update: RestoreProgressUpdate): void {
@@ -65,7 +74,8 @@ export class ProgressTracker {
     for (const [service, p] of Object.entries(this.services)) {
       const bytes = p.bytesTotal > 0 ? ` ${p.percent}% of ${Math.round(p.bytesTotal / 1_048_576)} MB` : '';
       const eta = p.etaSeconds ? `, ETA ${p.etaSeconds} s` : '';
-      lines.push(`- ${service}: ${p.step}${bytes}${eta}`);
+      const waiting = p.waitingFor ? ` (waiting for ${p.waitingFor})` : '';
+      lines.push(`- ${service}: ${p.step}${bytes}${eta}${waiting}`);
     }
     setCurrentDetails(lines.join('\n'));
   }

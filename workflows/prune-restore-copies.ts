@@ -6,6 +6,7 @@ import {
 } from '../shared/workflow-types';
 import { quick } from './activity-proxies';
 import { OparetaKind } from './definitions';
+import { loadServiceHosts } from './host-routing';
 import { decideRetention } from './retention';
 import { parseInput } from './validate';
 
@@ -18,6 +19,7 @@ import { parseInput } from './validate';
 export async function pruneRestoreCopies(input: PruneRestoreCopiesInput = {}): Promise<PruneRestoreCopiesResult> {
   const request = parseInput('pruneRestoreCopies', pruneRestoreCopiesInputSchema, input);
   upsertSearchAttributes([{ key: OparetaKind, value: 'prune' }]);
+  await loadServiceHosts();
   const services = request.services ?? (await quick.listServices());
   const result: PruneRestoreCopiesResult = { dryRun: request.dryRun, services: [], droppedBytes: 0 };
   for (const service of services) {

@@ -11,6 +11,7 @@ import { notifications } from './activity-proxies';
 import { OparetaBackup, OparetaKind, OparetaOutcome, OparetaService } from './definitions';
 import { drillService, emptyDrillReport } from './drill/drill-service';
 import { ProgressTracker } from './progress';
+import { loadServiceHosts } from './host-routing';
 import { parseInput } from './validate';
 
 const drillServiceInputSchema = z
@@ -52,6 +53,7 @@ export async function restoreDrillService(input: RestoreDrillServiceInput): Prom
     progress,
     interruption: () => (root.consideredCancelled ? 'cancelled' : `timed out after ${request.timeoutMinutes} min`),
   };
+  await loadServiceHosts();
   // The drill's own deadline cancels the restore; drillService still drops the scratch database.
   await CancellationScope.withTimeout(request.timeoutMinutes * 60_000, () => drillService(service, report, context));
 

@@ -6,6 +6,10 @@ import { z } from 'zod';
 const identifier = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be lower-case letters, digits and _ (at most 48 characters)');
+/** A machine's name as workers and task queues know it (`opareta-dr@<host>`): a DNS-like label. */
+export const workerHostName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, . and - (at most 63 characters)');
 const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'is not a valid container name');
 
 const verificationCheck = z
@@ -37,6 +41,12 @@ export const serviceSchema = z
     user: identifier,
     /** Where the worker reaches PostgreSQL with `pg`. */
     host: z.string().min(1).default('localhost'),
+    /**
+     * The machine that runs this service's database container, holds its backups and runs its apps: its steps
+     * (catalog, integrity, Docker, psql, logs) go to the task queue `opareta-dr@<workerHost>`, which only the
+     * worker started there with `--host <workerHost>` polls. Unset: the orchestration queue's workers run them.
+     */
+    workerHost: workerHostName.optional(),
     port: z.number().int().min(1).max(65535).default(5432),
     /** Where the password comes from; never the password itself. */
     password: secretSource,
@@ -90,6 +100,11 @@ export const topologySchema = z
     sandbox: z.boolean().default(false),
     rtoMinutes: z.number().positive().default(30),
     rpoHours: z.number().positive().default(24),
+    /**
+     * How long a step waits for a worker on its service's host before the restore fails with that reason.
+     * Unset: a third of the RTO, so the wait still leaves time to act.
+     */
+    hostWaitMinutes: z.number().positive().optional(),
     retention: retentionSchema.default({ keepNewest: 1, keepDays: 7 }),
     approval: approvalPolicy.default({ required: false, distinctApprovers: false }),
     services: z
@@ -170,4 +185,14 @@ export function getService(topology: Topology, service: string): ServiceConfig {
     throw new ConfigError(`unknown service "${service}"; known: ${serviceNames(topology).join(', ')}`);
   }
   return config;
+}
+
+/** The services whose host-bound steps a worker started with `--host <host>` runs (no host: the unplaced ones). */
+export function servicesOnHost(topology: Topology, host: string | undefined): string[] {
+  return serviceNames(topology).filter((name) => topology.services[name].workerHost === host);
+}
+
+/** The topology with only the named services: what a host's worker may touch. */
+export function restrictTopology(topology: Topology, services: string[]): Topology {
+  return { ...topology, services: Object.fromEntries(services.map((name) => [name, topology.services[name]])) };
 }

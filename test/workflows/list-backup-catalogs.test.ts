@@ -30,6 +30,7 @@ describe('listBackupCatalogs decisions', () => {
       'describeService',
       'listBackups',
       'listServices',
+      'serviceHosts',
     ]);
   });
 

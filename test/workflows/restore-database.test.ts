@@ -10,6 +10,7 @@ import { useWorkflowTestbed, waitForStep } from './support/workflow-env';
 const READ_ONLY = new Set([
   'describeService',
   'listServices',
+  'serviceHosts',
   'listBackups',
   'selectBackup',
   'verifyBackup',

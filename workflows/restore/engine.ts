@@ -20,6 +20,7 @@ import { failureMessage } from '../failures';
 import { ProgressTracker } from '../progress';
 import { Compensations } from '../saga';
 import { acquireServiceLocks, releaseServiceLocks } from '../service-lock';
+import { loadServiceHosts } from '../host-routing';
 import { runStamp, secondsBetween } from '../time';
 import { ONE_READ_PATCH } from './backup-choice';
 import {
@@ -110,6 +111,7 @@ export class RestoreEngine {
   }
 
   async run(): Promise<RestoreRun> {
+    await loadServiceHosts();
     this.requireApproval = await this.gate.configure(this.request);
     this.approval = { required: this.requireApproval };
     upsertSearchAttributes([

@@ -96,6 +96,9 @@ export class FakeWorld {
   /** restoreBackup returns no manifest, as a worker from before the one read. */
   restoreWithoutManifest = false;
   restoreSeconds = 12;
+  /** Services placed on a host (topology `workerHost`): their steps go to `<queue>@<host>`. */
+  hosts: Record<string, string> = {};
+  hostWaitMinutes = 10;
   freeDiskBytes = 100 * 1024 ** 3;
   /** pg_database_size of a database: its rows times this, unless `databaseBytes` names it. */
   bytesPerRow = 1024;
@@ -196,6 +199,7 @@ export class FakeWorld {
     return {
       describeService: async ({ service }) => this.service(service).description,
       listServices: async () => [...this.services.keys()],
+      serviceHosts: async () => ({ hosts: { ...this.hosts }, hostWaitMinutes: this.hostWaitMinutes }),
       listBackups: async ({ service }) => ({
         service,
         directory: `/backups/${service}`,
