@@ -16,3 +16,35 @@ export async function completedActivityResult<T>(handle: WorkflowHandle, activit
   if (!payload) throw new Error(`no completed ${activityType} in the history of ${handle.workflowId}`);
   return defaultPayloadConverter.fromPayload<T>(payload);
 }
+
+/** One activity the workflow scheduled: where it was sent, for which service, and which worker ran it last. */
+export interface ActivityExecution {
+  name: string;
+  taskQueue: string;
+  service?: string;
+  /** The identity of the worker that started its last attempt (absent while it has not started). */
+  workerIdentity?: string;
+}
+
+/** Every activity in the workflow's history, in the order they were scheduled. */
+export async function activityExecutions(handle: WorkflowHandle): Promise<ActivityExecution[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const startedBy = new Map<string, string>();
+  for (const event of events) {
+    const started = event.activityTaskStartedEventAttributes;
+    if (started) startedBy.set(String(started.scheduledEventId), started.identity ?? '');
+  }
+  return events.flatMap((event) => {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (!scheduled) return [];
+    const [input] = (scheduled.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
+    return [
+      {
+        name: scheduled.activityType?.name ?? '',
+        taskQueue: scheduled.taskQueue?.name ?? '',
+        service: (input as { service?: string } | undefined)?.service,
+        workerIdentity: startedBy.get(String(event.eventId)),
+      },
+    ];
+  });
+}

@@ -1,37 +1,14 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RUN_ANYWHERE_ACTIVITIES } from '../../shared/activity-contract';
 import { ErrorType } from '../../shared/errors';
 import { progressQuery } from '../../workflows/definitions';
 import { fullSystemRestore, restoreDatabase } from '../../workflows';
+import { activityExecutions } from '../support/activity-history';
 import { applicationFailure, failureOf, uniqueId } from './support/outcomes';
 import { delegateTo } from './support/test-server';
 import { useWorkflowTestbed } from './support/workflow-env';
-
-interface ScheduledActivity {
-  name: string;
-  taskQueue: string;
-  service?: string;
-}
-
-/** Every activity the workflow scheduled, with the queue it was sent to and the service of its input. */
-async function scheduledActivities(handle: WorkflowHandle): Promise<ScheduledActivity[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((event) => {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (!scheduled) return [];
-    const [input] = (scheduled.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
-    return [
-      {
-        name: scheduled.activityType?.name ?? '',
-        taskQueue: scheduled.taskQueue?.name ?? '',
-        service: (input as { service?: string } | undefined)?.service,
-      },
-    ];
-  });
-}
 
 async function waitForWaitingFor(handle: WorkflowHandle, service: string): Promise<string> {
   for (let attempt = 0; attempt < 1200; attempt++) {
@@ -77,7 +54,7 @@ describe('host routing: each service’s steps run on its host’s queue', () =>
     const result = await handle.result();
 
     expect(result.outcome).toBe('restored');
-    const activities = await scheduledActivities(handle);
+    const activities = await activityExecutions(handle);
     const anywhere = new Set<string>(RUN_ANYWHERE_ACTIVITIES);
     const hermesOnHost = activities.filter((a) => a.service === 'hermes' && !anywhere.has(a.name));
     expect(hermesOnHost.map((a) => a.name)).toEqual(expect.arrayContaining(['restoreBackup', 'swapDatabaseNames']));

@@ -24,7 +24,7 @@ function plan(topology: Topology, host: string | undefined) {
   return { queues, seen };
 }
 
-const anywhere = [...RUN_ANYWHERE_ACTIVITIES].sort();
+const anywhere: string[] = [...RUN_ANYWHERE_ACTIVITIES].sort();
 
 describe('what each worker polls', () => {
   it('without hosts in the topology, one worker runs everything on opareta-dr, as before hosts', () => {
