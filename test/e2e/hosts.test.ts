@@ -8,7 +8,9 @@ import { loadTopology } from '../../shared/node/topology';
 import type { FullSystemRestoreResult } from '../../shared/workflow-types';
 import { fullSystemRestore } from '../../workflows';
 import { progressQuery } from '../../workflows/definitions';
+import { isPolling, type HostQueue } from '../../client/worker-hosts';
 import { activityExecutions } from '../support/activity-history';
+import { runCli } from '../support/cli';
 import { ensureBigHermesBackup } from '../support/big-backup';
 import { healthStatuses } from '../support/health';
 import { waitForLiveQueryProgress } from '../support/pending-activity';
@@ -38,6 +40,26 @@ async function waitForServiceStep(handle: WorkflowHandle, service: string, step:
   throw new Error(`${service} never reached ${step}`);
 }
 
+/** `opareta-dr hosts` lists each queue with its services and the workers polling it (they may need a moment). */
+async function expectEveryQueuePolled(config: string, taskQueue: string): Promise<void> {
+  let queues: HostQueue[] = [];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const run = await runCli(['hosts', '--json'], { OPARETA_CONFIG: config, OPARETA_TASK_QUEUE: taskQueue }, 60_000);
+    queues = JSON.parse(run.stdout) as HostQueue[];
+    if (run.code === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  expect(queues.map((q) => [q.host ?? null, q.taskQueue, q.services])).toEqual([
+    [null, taskQueue, []],
+    ['db-a', `${taskQueue}@db-a`, ['argus']],
+    ['db-b', `${taskQueue}@db-b`, ['hermes']],
+  ]);
+  // Every worker polls the orchestration queue; each host's queue only its own worker.
+  expect(queues[0].workers.filter(isPolling)).toHaveLength(3);
+  expect(queues[1].workers.filter(isPolling).map((w) => w.identity)).toEqual([expect.stringMatching(/ host=db-a$/)]);
+  expect(queues[2].workers.filter(isPolling).map((w) => w.identity)).toEqual([expect.stringMatching(/ host=db-b$/)]);
+}
+
 describe('one Temporal, a worker per host', () => {
   const client = useTemporalClient();
 
@@ -65,6 +87,7 @@ describe('one Temporal, a worker per host', () => {
       workers.push(await startWorkerProcess(workerEnv(undefined, 0)));
       workers.push(await startWorkerProcess(workerEnv('db-a', 1)));
       hermesWorkers.push(await startWorkerProcess(workerEnv('db-b', 2)));
+      await expectEveryQueuePolled(config, taskQueue);
       handle = await (
         await client()
       ).workflow.start(fullSystemRestore, {
@@ -121,6 +144,9 @@ describe('one Temporal, a worker per host', () => {
       for (const worker of [...workers, ...hermesWorkers]) await worker.stop();
       rmSync(path.join(argusDirectory, argusBackup), { force: true });
       rmSync(config, { force: true });
+      // The pre-restore copies, or the side databases of a run cut short by a failed assertion.
+      await dropKeptDatabases('argus');
+      await dropKeptDatabases('hermes');
     }
 
     // Put the sandbox back on its latest backups for whatever runs next, with one worker as before hosts.

@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import { QueryNotRegisteredError, type WorkflowHandle } from '@temporalio/client';
 import { RESTORE_BACKUP_ACTIVITY } from '../../shared/activity-contract';
 import type { ServiceProgress } from '../../shared/workflow-types';
 import { progressQuery } from '../../workflows/definitions';
@@ -33,7 +33,16 @@ export async function waitForLiveQueryProgress(
 ): Promise<ServiceProgress> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const progress = await handle.query(progressQuery);
+    // A workflow registers its progress handler once its first step has run (fullSystemRestore lists services
+    // first): until then the query is refused.
+    const progress = await handle.query(progressQuery).catch((err: unknown) => {
+      if (err instanceof QueryNotRegisteredError) return undefined;
+      throw err;
+    });
+    if (!progress) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
     const description = await handle.describe();
     const restoring = description.raw.pendingActivities?.some((a) => a.activityType?.name === RESTORE_BACKUP_ACTIVITY);
     const part = progress.services[service];
