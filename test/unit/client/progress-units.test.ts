@@ -58,3 +58,13 @@ describe('per-unit progress of a parallel restore', () => {
     expect(lines).toHaveLength(6);
   });
 });
+
+describe('a service waiting for its host’s worker', () => {
+  it('says which host it waits for beside its bar, and nothing once it goes on', () => {
+    const waiting = { step: 'restoring', bytesDone: 0, bytesTotal: 0, percent: 0, waitingFor: 'a worker on host db-b' };
+    const [, line] = renderProgress({ step: 'restoring', services: { hermes: waiting } }).split('\n');
+    expect(line).toMatch(/^hermes +\[-+\] +0% +restoring \(waiting for a worker on host db-b\)$/);
+    const going = { ...waiting, waitingFor: undefined };
+    expect(renderProgress({ step: 'restoring', services: { hermes: going } })).not.toContain('waiting');
+  });
+});
