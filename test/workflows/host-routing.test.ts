@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RUN_ANYWHERE_ACTIVITIES } from '../../shared/activity-contract';
+import { RESTORE_BACKUP_ACTIVITY, RUN_ANYWHERE_ACTIVITIES } from '../../shared/activity-contract';
 import { ErrorType } from '../../shared/errors';
 import { progressQuery } from '../../workflows/definitions';
 import { fullSystemRestore, restoreDatabase } from '../../workflows';
@@ -57,10 +57,12 @@ describe('host routing: each service’s steps run on its host’s queue', () =>
     const activities = await activityExecutions(handle);
     const anywhere = new Set<string>(RUN_ANYWHERE_ACTIVITIES);
     const hermesOnHost = activities.filter((a) => a.service === 'hermes' && !anywhere.has(a.name));
-    expect(hermesOnHost.map((a) => a.name)).toEqual(expect.arrayContaining(['restoreBackup', 'swapDatabaseNames']));
+    expect(hermesOnHost.map((a) => a.name)).toEqual(
+      expect.arrayContaining([RESTORE_BACKUP_ACTIVITY, 'swapDatabaseNames']),
+    );
     expect(new Set(hermesOnHost.map((a) => a.taskQueue))).toEqual(new Set([hostQueue]));
     const elsewhere = activities.filter((a) => !hermesOnHost.includes(a));
-    expect(elsewhere.some((a) => a.service === 'argus' && a.name === 'restoreBackup')).toBe(true);
+    expect(elsewhere.some((a) => a.service === 'argus' && a.name === RESTORE_BACKUP_ACTIVITY)).toBe(true);
     expect(new Set(elsewhere.map((a) => a.taskQueue))).toEqual(new Set([bed.taskQueue]));
     expect(world.live('hermes')?.origin).toBe(world.service('hermes').backups[0].file);
   });

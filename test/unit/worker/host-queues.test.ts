@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
-import { RUN_ANYWHERE_ACTIVITIES } from '../../../shared/activity-contract';
+import { RESTORE_BACKUP_ACTIVITY, RUN_ANYWHERE_ACTIVITIES } from '../../../shared/activity-contract';
 import { projectRoot } from '../../../shared/node/settings';
 import { ConfigError, parseTopology, type Topology } from '../../../shared/node/topology';
 import { planQueues } from '../../../worker/host-activities';
@@ -32,7 +32,7 @@ describe('what each worker polls', () => {
     expect(queues.map((q) => [q.taskQueue, q.workflows, q.services])).toEqual([
       ['opareta-dr', true, ['argus', 'hermes']],
     ]);
-    expect(Object.keys(queues[0].activities)).toEqual(expect.arrayContaining(['restoreBackup', ...anywhere]));
+    expect(Object.keys(queues[0].activities)).toEqual(expect.arrayContaining([RESTORE_BACKUP_ACTIVITY, ...anywhere]));
   });
 
   it('a host worker runs the workflows and run-anywhere steps on opareta-dr and only its services on its queue', async () => {
@@ -43,7 +43,7 @@ describe('what each worker polls', () => {
       ['opareta-dr@db-a', false, ['argus']],
     ]);
     expect(Object.keys(queues[0].activities).sort()).toEqual(anywhere);
-    expect(Object.keys(queues[1].activities)).toContain('restoreBackup');
+    expect(Object.keys(queues[1].activities)).toContain(RESTORE_BACKUP_ACTIVITY);
     expect(Object.keys(queues[1].activities).some((name) => anywhere.includes(name))).toBe(false);
     // The host-bound activities were built from argus alone: a misrouted hermes step fails, touching nothing.
     expect(seen).toContainEqual(['argus']);
