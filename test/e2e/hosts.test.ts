@@ -2,14 +2,14 @@ import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { RESTORE_BACKUP_ACTIVITY, RUN_ANYWHERE_ACTIVITIES } from '../../shared/activity-contract';
+import { RESTORE_BACKUP_ACTIVITY, RUN_ANYWHERE_ACTIVITIES, type RestoreResult } from '../../shared/activity-contract';
 import { settings } from '../../shared/node/settings';
 import { loadTopology } from '../../shared/node/topology';
 import type { FullSystemRestoreResult } from '../../shared/workflow-types';
 import { fullSystemRestore } from '../../workflows';
 import { progressQuery } from '../../workflows/definitions';
 import { isPolling, type HostQueue } from '../../client/worker-hosts';
-import { activityExecutions } from '../support/activity-history';
+import { activityExecutions, completedActivityResult } from '../support/activity-history';
 import { runCli } from '../support/cli';
 import { ensureBigHermesBackup } from '../support/big-backup';
 import { healthStatuses } from '../support/health';
@@ -60,10 +60,10 @@ async function expectEveryQueuePolled(config: string, taskQueue: string): Promis
   expect(queues[2].workers.filter(isPolling).map((w) => w.identity)).toEqual([expect.stringMatching(/ host=db-b$/)]);
 }
 
-describe('one Temporal, a worker per host', () => {
+describe('one Temporal, a worker per host (and a worker killed with SIGKILL in the middle of a restore)', () => {
   const client = useTemporalClient();
 
-  it('runs each service’s steps on its own host’s worker, and survives the SIGKILL of one of them', async () => {
+  it('runs each service’s steps on its own host’s worker; a host worker killed mid-restore is replaced and its retry resumes', async () => {
     const hermesBackup = await ensureBigHermesBackup();
     const topology = loadTopology(settings.configFile);
     // The same generation for argus: a copy of its newest backup under that generation's name.
@@ -96,8 +96,10 @@ describe('one Temporal, a worker per host', () => {
         args: [{ timestamp: GENERATION }],
       });
 
-      // Kill hermes's host worker in the middle of hermes's restore.
-      await waitForLiveQueryProgress(handle, 'hermes', 180_000, 20);
+      // Kill hermes's host worker in the middle of hermes's restore; the workflow's own progress query shows
+      // the restore moving while it runs (the activity signals it).
+      const midway = await waitForLiveQueryProgress(handle, 'hermes', 180_000, 50);
+      expect(midway.bytesTotal).toBeGreaterThanOrEqual(midway.bytesDone);
       await hermesWorkers[0].stop('SIGKILL');
       expect(hermesWorkers[0].child.signalCode).toBe('SIGKILL');
       // argus goes on to the all-or-nothing point and waits there: nothing is swapped while hermes is down.
@@ -136,6 +138,11 @@ describe('one Temporal, a worker per host', () => {
         expect(bound.every((e) => e.workerIdentity?.endsWith(` host=${host}`))).toBe(true);
       }
       expect(executions.filter((e) => anywhere.has(e.name)).every((e) => e.taskQueue === taskQueue)).toBe(true);
+      // The restarted worker's retry read the side database's ledger and loaded only what the killed one had
+      // not committed.
+      const resumed = await completedActivityResult<RestoreResult>(handle, RESTORE_BACKUP_ACTIVITY, 'hermes');
+      expect(resumed.resumedFrom).toMatch(/rows #\d+$|^schema$/);
+      expect(resumed.unitsSkipped).toBeGreaterThan(0);
       // The restarted worker of db-b finished hermes's restore.
       const hermesRestore = executions.filter((e) => e.service === 'hermes' && e.name === RESTORE_BACKUP_ACTIVITY);
       expect(hermesRestore.at(-1)?.workerIdentity).toContain(`${hermesWorkers[1].child.pid}@`);

@@ -1,12 +1,25 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 
-/** The result of the last completed attempt of an activity, read from the workflow's history. */
-export async function completedActivityResult<T>(handle: WorkflowHandle, activityType: string): Promise<T> {
+/**
+ * The result of the last completed attempt of an activity, read from the workflow's history; with `service`, of
+ * that service's activity only (a full-system restore runs one restore per service).
+ */
+export async function completedActivityResult<T>(
+  handle: WorkflowHandle,
+  activityType: string,
+  service?: string,
+): Promise<T> {
   const events = (await handle.fetchHistory()).events ?? [];
   const scheduled = new Set(
     events
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+      .filter((e) => {
+        const attributes = e.activityTaskScheduledEventAttributes;
+        if (attributes?.activityType?.name !== activityType) return false;
+        if (service === undefined) return true;
+        const [input] = (attributes.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
+        return (input as { service?: string } | undefined)?.service === service;
+      })
       .map((e) => String(e.eventId)),
   );
   const completed = events.filter((e) =>
