@@ -24,15 +24,15 @@ run_step() {
   return 1
 }
 
-# What needs no sandbox (lint, format, the unit and workflow projects, then the activity integration files on
+# What needs no sandbox (types, lint, format, the unit and workflow projects, then the activity integration files on
 # throwaway containers of their own) runs in the background beside the sandbox project, whose integration and
 # end-to-end files run one at a time against the one sandbox stack and dev server. Its output follows at the end.
 mkdir -p .data
 background_log=.data/test-background.log
 (
   status=0
-  for step in 'npx eslint .' 'npx prettier --check .' 'npx vitest run --project unit --project workflows' \
-    'npx vitest run --project activities'; do
+  for step in 'npx tsc --noEmit' 'npx eslint .' 'npx prettier --check .' \
+    'npx vitest run --project unit --project workflows' 'npx vitest run --project activities'; do
     echo "test: $step"
     # shellcheck disable=SC2086 # each step is a fixed command line, split into its words on purpose
     $step || { status=1; echo "test: FAILED: $step"; }
@@ -41,7 +41,6 @@ background_log=.data/test-background.log
 ) >"$background_log" 2>&1 &
 background_pid=$!
 
-run_step npx tsc --noEmit || true
 # The build the worker image and npm start run; test/integration/build.test.ts starts the worker from it.
 if run_step bash scripts/build.sh; then export OPARETA_TEST_WORKER=dist; fi
 run_step npx vitest run --project sandbox || true
