@@ -30,6 +30,8 @@ export const ErrorType = {
   SwapStateUnexpected: 'SwapStateUnexpected',
   /** The database's volume has no room for the side restore: nothing was touched. */
   InsufficientDiskSpace: 'InsufficientDiskSpace',
+  /** The warm standby a restore planned to use is gone (dropped or replaced since): restore normally instead. */
+  StandbyGone: 'StandbyGone',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
@@ -61,4 +63,5 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.ConfigError,
   ErrorType.SwapStateUnexpected,
   ErrorType.InsufficientDiskSpace,
+  ErrorType.StandbyGone,
 ];
