@@ -33,19 +33,22 @@ export function recordComment(record: StandbyRecord): string {
 /** The record in a standby's comment; undefined for a missing, foreign or unreadable one. */
 export function parseRecordComment(comment: string | null): StandbyRecord | undefined {
   if (!comment) return undefined;
+  let parsed: Record<string, unknown>;
   try {
-    const parsed = JSON.parse(comment) as Partial<StandbyRecord> & { kind?: string; version?: number };
-    if (parsed.kind !== RECORD_MARK || parsed.version !== 1) return undefined;
-    const { kind: _kind, version: _version, ...record } = parsed;
-    const complete =
-      typeof record.backupFile === 'string' &&
-      typeof record.database === 'string' &&
-      typeof record.liveSchemaFingerprint === 'string' &&
-      Array.isArray(record.manifest?.tables);
-    return complete ? (record as StandbyRecord) : undefined;
+    parsed = JSON.parse(comment) as Record<string, unknown>;
   } catch {
     return undefined;
   }
+  if (parsed?.kind !== RECORD_MARK || parsed.version !== 1) return undefined;
+  const record = { ...parsed };
+  delete record.kind;
+  delete record.version;
+  const complete =
+    typeof record.backupFile === 'string' &&
+    typeof record.database === 'string' &&
+    typeof record.liveSchemaFingerprint === 'string' &&
+    Array.isArray((record.manifest as { tables?: unknown } | undefined)?.tables);
+  return complete ? (record as unknown as StandbyRecord) : undefined;
 }
 
 /** `<live>_standby_*` databases with their records and sizes, newest name (stamp) first. */

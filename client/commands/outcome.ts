@@ -49,6 +49,7 @@ function describeServices(services: unknown): string[] {
 
 /** A drill's standby (kept, or why not) and a restore's (used, or why not). */
 export function describeStandby(part: Record<string, unknown>): string[] {
+  // A drill's report has a `standby` object; a restore's the name of the standby it used.
   const drill = part.standby as
     | { kept?: boolean; database?: string; sizeBytes?: number; backupFile?: string; reason?: string; dropped?: string[] }
     | string
@@ -57,7 +58,7 @@ export function describeStandby(part: Record<string, unknown>): string[] {
   if (typeof part.fromStandby === 'boolean') {
     lines.push(
       part.fromStandby
-        ? `           from the warm standby ${String(drill)}: no restore, only the swap`
+        ? `           from the warm standby ${String(part.standby)}: no restore, only the swap`
         : `           standby not used: ${String(part.standbyUnusedReason ?? 'unknown')}`,
     );
   } else if (drill && typeof drill === 'object') {

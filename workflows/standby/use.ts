@@ -5,6 +5,7 @@ import { failureType } from '../failures';
 import type { ProgressTracker } from '../progress';
 import type { ServicePlan } from '../restore/prepare';
 import type { Compensations } from '../saga';
+import { secondsBetween } from '../time';
 import type { UsableStandby } from './choose';
 
 export type StandbyUse = { used: true; seconds: number; verification: VerificationReport } | { used: false };
@@ -44,5 +45,5 @@ export async function useStandbyAsSide(
     passed: true,
     checks: record.checks.map((c) => ({ ...c, detail: `${c.detail} (drill ${record.drillWorkflowId}, ${record.verifiedAt})` })),
   };
-  return { used: true, seconds: Math.round((Date.now() - startedMs) / 100) / 10, verification };
+  return { used: true, seconds: secondsBetween(startedMs, Date.now()), verification };
 }
