@@ -118,8 +118,12 @@ async function main(): Promise<void> {
     await measure(stack, LARGE, LARGE - SMALL),
   ]);
   console.log('');
-  console.log('| scale | SQL of the backup | standby on disk | restoreDatabase with the standby | normal restoreDatabase |');
-  console.log('| ----- | ----------------- | --------------- | -------------------------------- | ---------------------- |');
+  console.log(
+    '| scale | SQL of the backup | standby on disk | restoreDatabase with the standby | normal restoreDatabase |',
+  );
+  console.log(
+    '| ----- | ----------------- | --------------- | -------------------------------- | ---------------------- |',
+  );
   for (const m of [small, large]) {
     console.log(
       `| ${m.scale} | ${m.sqlMb.toFixed(0)} MB | ${m.standbyMb.toFixed(0)} MB | ${seconds(m.withStandby)} s | ` +

@@ -339,7 +339,12 @@ export interface DrActivities {
    * Renames the verified scratch database `from` to `standby`, records `record` on it and locks it (no
    * connections), in one transaction; idempotent (`from` gone and `standby` there: already kept).
    */
-  keepStandby(input: { service: string; from: string; standby: string; record: StandbyRecord }): Promise<StandbyDatabase>;
+  keepStandby(input: {
+    service: string;
+    from: string;
+    standby: string;
+    record: StandbyRecord;
+  }): Promise<StandbyDatabase>;
   /** The service's `<db>_standby_*` databases with their records, newest name first. */
   listStandbys(input: { service: string }): Promise<StandbyDatabase[]>;
   /**

@@ -51,7 +51,14 @@ function describeServices(services: unknown): string[] {
 export function describeStandby(part: Record<string, unknown>): string[] {
   // A drill's report has a `standby` object; a restore's the name of the standby it used.
   const drill = part.standby as
-    | { kept?: boolean; database?: string; sizeBytes?: number; backupFile?: string; reason?: string; dropped?: string[] }
+    | {
+        kept?: boolean;
+        database?: string;
+        sizeBytes?: number;
+        backupFile?: string;
+        reason?: string;
+        dropped?: string[];
+      }
     | string
     | undefined;
   const lines: string[] = [];

@@ -120,9 +120,7 @@ describe('a restore swaps in the standby of its backup', () => {
     expect(world.called('verifyRestoredDatabase')).toEqual([]);
     expect(world.called('verifyBackup')).toEqual([]);
     expect(world.called('checkDiskRoom')).toEqual([]);
-    expect(world.called('useStandby')).toEqual([
-      { service: 'argus', standby, target: result.databases.side },
-    ]);
+    expect(world.called('useStandby')).toEqual([{ service: 'argus', standby, target: result.databases.side }]);
     // The swap as always: the standby's data live, the old live kept as pre_restore.
     expect(world.live('argus')?.origin).toBe(LATEST);
     expect(world.databaseNames('argus')).toEqual(['argus_db', result.databases.preRestore]);

@@ -107,7 +107,9 @@ export async function drillService(service: string, report: DrillServiceReport, 
 function notKept(report: DrillServiceReport): DrillServiceReport['standby'] {
   const dropped = report.standby?.dropped ?? [];
   const stays = dropped.length ? '' : ', the previous standby (if any) stays';
-  const reason = report.passed ? (report.standby?.reason ?? 'not kept') : `the drill did not pass: nothing kept${stays}`;
+  const reason = report.passed
+    ? (report.standby?.reason ?? 'not kept')
+    : `the drill did not pass: nothing kept${stays}`;
   return { kept: false, dropped, reason };
 }
 

@@ -143,7 +143,9 @@ export class RestoreEngine {
       const readFirst = !this.oneRead;
       const { mode, dryRun, useStandby } = this.request;
       const options = { readBackup: readFirst, dryRun, standby: { mode, useStandby } };
-      this.plans = await Promise.all(this.request.targets.map((t) => planService(t, this.stamp, this.progress, options)));
+      this.plans = await Promise.all(
+        this.request.targets.map((t) => planService(t, this.stamp, this.progress, options)),
+      );
       for (const plan of this.plans) {
         recordStandby(this.report(plan.service), plan);
         // A standby's record is its manifest: known now, as when the backup was read first.

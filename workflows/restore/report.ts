@@ -54,11 +54,12 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
     const { backup, fallbackFrom } = plan.chosen;
     const { live, side, preRestore } = plan.databases;
     if (plan.standby) prepare.push(...describeStandbyUse(plan));
-    else prepare.push(
-      `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
-        `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
-        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${describeLoss(plan)}`,
-    );
+    else
+      prepare.push(
+        `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
+          `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
+          `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${describeLoss(plan)}`,
+      );
     if (!plan.standby) {
       prepare.push(`${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`);
     }

@@ -43,7 +43,10 @@ export async function useStandbyAsSide(
   const verification: VerificationReport = {
     database: side,
     passed: true,
-    checks: record.checks.map((c) => ({ ...c, detail: `${c.detail} (drill ${record.drillWorkflowId}, ${record.verifiedAt})` })),
+    checks: record.checks.map((c) => ({
+      ...c,
+      detail: `${c.detail} (drill ${record.drillWorkflowId}, ${record.verifiedAt})`,
+    })),
   };
   return { used: true, seconds: secondsBetween(startedMs, Date.now()), verification };
 }

@@ -99,8 +99,14 @@ describe('schemaFingerprint', () => {
 
     for (const change of [
       ['CREATE INDEX customers_note_idx ON customers (note)', 'DROP INDEX customers_note_idx'],
-      ['ALTER TABLE customers ALTER COLUMN note TYPE varchar(200)', 'ALTER TABLE customers ALTER COLUMN note TYPE text'],
-      ['ALTER TABLE reports ADD CONSTRAINT body_set CHECK (body <> $$$$)', 'ALTER TABLE reports DROP CONSTRAINT body_set'],
+      [
+        'ALTER TABLE customers ALTER COLUMN note TYPE varchar(200)',
+        'ALTER TABLE customers ALTER COLUMN note TYPE text',
+      ],
+      [
+        'ALTER TABLE reports ADD CONSTRAINT body_set CHECK (body <> $$$$)',
+        'ALTER TABLE reports DROP CONSTRAINT body_set',
+      ],
       ['CREATE SEQUENCE invoice_seq', 'DROP SEQUENCE invoice_seq'],
     ]) {
       await query(pg, change[0]);
@@ -113,7 +119,9 @@ describe('schemaFingerprint', () => {
 
 describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
   it('keeps the scratch database as the standby: renamed, recorded in its comment, locked against connections', async () => {
-    const kept = await run(async (a) => a.keepStandby({ service: 'shop', from: SCRATCH, standby: STANDBY, record: await record() }));
+    const kept = await run(async (a) =>
+      a.keepStandby({ service: 'shop', from: SCRATCH, standby: STANDBY, record: await record() }),
+    );
     expect(kept.database).toBe(STANDBY);
     expect(kept.locked).toBe(true);
     expect(kept.sizeBytes).toBeGreaterThan(1024 * 1024);
@@ -128,7 +136,9 @@ describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
     expect(acl.public_connect).toBe(false);
 
     // A retry after a lost answer finds it kept.
-    const again = await run(async (a) => a.keepStandby({ service: 'shop', from: SCRATCH, standby: STANDBY, record: await record() }));
+    const again = await run(async (a) =>
+      a.keepStandby({ service: 'shop', from: SCRATCH, standby: STANDBY, record: await record() }),
+    );
     expect(again.database).toBe(STANDBY);
 
     const [found] = await run((a) => a.listStandbys({ service: 'shop' }));
@@ -145,9 +155,9 @@ describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
     expect(await failureOf(run((a) => a.dropStandby({ service: 'shop', database: 'postgres' })))).toBe(
       'InvalidInput (non-retryable)',
     );
-    expect(
-      await failureOf(run((a) => a.useStandby({ service: 'shop', standby: STANDBY, target: 'shop_db' }))),
-    ).toBe('RefuseLiveDatabase (non-retryable)');
+    expect(await failureOf(run((a) => a.useStandby({ service: 'shop', standby: STANDBY, target: 'shop_db' })))).toBe(
+      'RefuseLiveDatabase (non-retryable)',
+    );
     expect(
       await failureOf(run((a) => a.useStandby({ service: 'shop', standby: 'shop_db_standby_gone', target: SIDE }))),
     ).toBe('StandbyGone (non-retryable)');

@@ -46,7 +46,13 @@ describe('CLI helpers', () => {
   it('says what a drill did about the warm standby, and whether a restore used it', () => {
     expect(
       describeStandby({
-        standby: { kept: true, database: 'argus_db_standby_x', sizeBytes: 12 * 1024 ** 2, backupFile: 'a.sql.gz', dropped: ['old'] },
+        standby: {
+          kept: true,
+          database: 'argus_db_standby_x',
+          sizeBytes: 12 * 1024 ** 2,
+          backupFile: 'a.sql.gz',
+          dropped: ['old'],
+        },
       }),
     ).toEqual([
       '           standby kept: argus_db_standby_x (12.0 MB on disk) of a.sql.gz',

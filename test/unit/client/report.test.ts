@@ -120,7 +120,9 @@ describe('warm standby in the report', () => {
     const html = renderHtml(withStandby);
     expect(html).toContain('<th>Warm standby (newest drill)</th>');
     expect(html).toContain('argus_db_standby_20261124030000_abcdef (argus_20261124_020000.sql.gz, 41.0 MB on disk)');
-    expect(renderMarkdown(withStandby)).toMatch(/\| argus_db_standby_20261124030000_abcdef \(.*41\.0 MB on disk\) \|$/m);
+    expect(renderMarkdown(withStandby)).toMatch(
+      /\| argus_db_standby_20261124030000_abcdef \(.*41\.0 MB on disk\) \|$/m,
+    );
     expect(summarize(withStandby).find((s) => s.service === 'hermes')?.standby).toBeUndefined();
   });
 });

@@ -423,7 +423,8 @@ export class FakeWorld {
         const dbs = this.dbs(service);
         const db = dbs.get(standby);
         if (!db && dbs.has(target)) return 'already-used';
-        if (!db) throw ApplicationFailure.nonRetryable(`the standby ${standby} no longer exists`, ErrorType.StandbyGone);
+        if (!db)
+          throw ApplicationFailure.nonRetryable(`the standby ${standby} no longer exists`, ErrorType.StandbyGone);
         dbs.delete(standby);
         dbs.set(target, { tables: db.tables, origin: db.origin });
         return 'used';
