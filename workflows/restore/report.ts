@@ -1,4 +1,5 @@
 import type { RestoreMode, ServiceRestoreReport } from '../../shared/workflow-types';
+import type { UsableStandby } from '../standby/choose';
 import { mayFallBack } from './backup-choice';
 import { manifestOf, type ServicePlan } from './prepare';
 
@@ -53,15 +54,15 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
   for (const plan of plans) {
     const { backup, fallbackFrom } = plan.chosen;
     const { live, side, preRestore } = plan.databases;
-    if (plan.standby) prepare.push(...describeStandbyUse(plan));
-    else
+    if (plan.standby) {
+      prepare.push(describeStandbyUse(plan, plan.standby));
+    } else {
       prepare.push(
         `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
           `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
           `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${describeLoss(plan)}`,
+        `${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`,
       );
-    if (!plan.standby) {
-      prepare.push(`${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`);
     }
     if (plan.standbysDropped?.length) {
       prepare.unshift(`${plan.service}: dropped ${plan.standbysDropped.join(', ')} to make room for the restore`);
@@ -81,14 +82,14 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
 }
 
 /** A restore that is a rename: which standby, what it holds, who verified it. */
-function describeStandbyUse(plan: ServicePlan): string[] {
+function describeStandbyUse(plan: ServicePlan, standby: UsableStandby): string {
   const { backup } = plan.chosen;
-  const record = plan.standby!.record;
-  return [
-    `${plan.service}: no restore: rename the warm standby ${plan.standby!.database} (${backup.file}, taken ` +
-      `${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, verified by drill ${record.drillWorkflowId} at ` +
-      `${record.verifiedAt}) to ${plan.databases.side}; ${describeLoss(plan)}`,
-  ];
+  const { record } = standby;
+  return (
+    `${plan.service}: no restore: rename the warm standby ${standby.database} (${backup.file}, taken ` +
+    `${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, verified by drill ${record.drillWorkflowId} at ` +
+    `${record.verifiedAt}) to ${plan.databases.side}; ${describeLoss(plan)}`
+  );
 }
 
 /** What the swap would lose; before the backup is read (one read), how the restore checks it. */
