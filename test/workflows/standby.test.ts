@@ -222,6 +222,24 @@ describe('a restore swaps in the standby of its backup', () => {
     expect(world.called('stopApps')).toEqual([]);
   });
 
+  it('restores normally when the standby is gone by the time it is used (a drill replaced it meanwhile)', async () => {
+    const world = standbyWorld();
+    const standby = world.plantStandby('argus', LATEST);
+    const gate = world.gate('useStandby');
+    const handle = await startRestore({ service: 'argus' });
+    await gate.entered;
+    world.databases.get('argus')!.delete(standby);
+    gate.release();
+    const result = await handle.result();
+
+    expect(result.outcome).toBe('restored');
+    expect(result.fromStandby).toBe(false);
+    expect(result.standbyUnusedReason).toBe(`the standby ${standby} was gone when the restore came to use it`);
+    expect(world.called(RESTORE_BACKUP_ACTIVITY)).toHaveLength(1);
+    expect(world.called('verifyRestoredDatabase')).toHaveLength(1);
+    expect(world.live('argus')?.origin).toBe(LATEST);
+  });
+
   it('a full-system restore swaps in the standby where there is one and restores the others', async () => {
     const world = standbyWorld();
     world.plantStandby('argus', LATEST);
