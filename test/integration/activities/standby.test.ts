@@ -5,6 +5,7 @@ import type { DrActivities, StandbyRecord } from '../../../shared/activity-contr
 import {
   connect,
   dumpToFile,
+  PASSWORD,
   ensureImage,
   failureOf,
   inActivity,
@@ -195,5 +196,39 @@ describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
     expect(await databases()).toEqual(['shop_db']);
     expect(await run((a) => a.listStandbys({ service: 'shop' }))).toEqual([]);
     expect(await run((a) => a.freeDiskBytes({ service: 'shop' }))).toBeGreaterThan(1024 * 1024);
+  });
+});
+
+describe('as the database owner without superuser (production: a role with CREATEDB and CREATEROLE, as restores need)', () => {
+  it('keeps, lists, uses and drops a standby it owns', async () => {
+    await query(pg, `CREATE ROLE owner_role LOGIN CREATEDB CREATEROLE PASSWORD '${PASSWORD}'`, 'postgres');
+    await query(pg, 'CREATE DATABASE owned_db OWNER owner_role', 'postgres');
+    await query(pg, 'CREATE DATABASE owned_db_drill_20261201030000_cccccc OWNER owner_role', 'postgres');
+    const owner = { ...pg, user: 'owner_role', database: 'owned_db' };
+    const asOwner = createActivities({
+      topology: testTopology({ service: 'owned', pg: owner, backupDirectory: backups.path }),
+    });
+    const standby = 'owned_db_standby_20261201030000_cccccc';
+    const side = 'owned_db_restore_20261201040000_dddddd';
+    const ownerRecord = { ...(await record()), service: 'owned', database: standby };
+    const kept = await inActivity(() =>
+      asOwner.keepStandby({
+        service: 'owned',
+        from: 'owned_db_drill_20261201030000_cccccc',
+        standby,
+        record: ownerRecord,
+      }),
+    );
+    expect(kept.locked).toBe(true);
+    expect((await inActivity(() => asOwner.listStandbys({ service: 'owned' })))[0].record?.database).toBe(standby);
+    expect(await inActivity(() => asOwner.useStandby({ service: 'owned', standby, target: side }))).toBe('used');
+    const [row] = await query<{ allowed: boolean; owner: string }>(
+      pg,
+      `SELECT datallowconn AS allowed, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = '${side}'`,
+      'postgres',
+    );
+    expect(row).toEqual({ allowed: true, owner: 'owner_role' });
+    await inActivity(() => asOwner.dropDatabase({ service: 'owned', database: side }));
+    await query(pg, 'DROP DATABASE owned_db', 'postgres');
   });
 });
