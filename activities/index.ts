@@ -22,7 +22,9 @@ import { snapshotLiveDatabase, type SnapshotLimits } from './live-snapshot';
 import * as pg from './postgres';
 import { restoreBackup } from './restore';
 import { dropRestoreTarget } from './restore-confinement';
+import { schemaFingerprint } from './schema-fingerprint';
 import { describeService, listServices, serviceConfig, serviceHosts } from './services';
+import * as standby from './standby';
 
 export interface ActivityDependencies {
   topology: Topology;
@@ -197,9 +199,45 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     notify: (notification) =>
       sendNotification(notification, { webhookUrl: deps.webhookUrl ?? settings.notifyWebhookUrl }),
 
+    async schemaFingerprint({ service, database }) {
+      const name = database ?? config(service).database;
+      pg.assertDatabaseName(name);
+      return postgres.withClient(config(service), name, schemaFingerprint);
+    },
+    async keepStandby({ service, from, standby: name, record }) {
+      pg.assertNotLiveDatabase(service, config(service), from, 'keep as a standby');
+      assertStandbyName(service, config(service).database, name);
+      return maintenance(service, async (client) => {
+        await standby.keepStandby(client, from, name, record);
+        const kept = (await standby.listStandbys(client, config(service).database)).find((s) => s.database === name);
+        if (!kept) throw new Error(`${name} vanished right after it was kept`);
+        return kept;
+      });
+    },
+    listStandbys: ({ service }) =>
+      maintenance(service, (client) => standby.listStandbys(client, config(service).database)),
+    async useStandby({ service, standby: name, target }) {
+      assertStandbyName(service, config(service).database, name);
+      pg.assertNotLiveDatabase(service, config(service), target, 'turn a standby into');
+      return maintenance(service, (client) => standby.useStandby(client, name, target));
+    },
+    async dropStandby({ service, database }) {
+      assertStandbyName(service, config(service).database, database);
+      await maintenance(service, (client) => dropRestoreTarget(client, database));
+    },
+    freeDiskBytes: ({ service }) => copies.freeBytesOnDataVolume(containers, config(service)),
+
     approvalRule: async () => approvalRule(topology),
     approvalIdentities,
   };
+}
+
+/** Standby activities act on `<db>_standby_*` names of the service only: never live, never another copy. */
+function assertStandbyName(service: string, live: string, name: string): void {
+  pg.assertDatabaseName(name, 'standby');
+  if (!standby.isStandbyName(live, name)) {
+    throw failure(ErrorType.InvalidInput, `${name} is not a standby of ${service} (${standby.standbyPrefix(live)}*)`);
+  }
 }
 
 function assertSwapNames(names: SwapDatabaseNames): void {

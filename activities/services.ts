@@ -25,6 +25,7 @@ export function describeService(topology: Topology, service: string): ServiceDes
     rpoHours: topology.rpoHours,
     sandbox: topology.sandbox,
     retention: topology.retention,
+    standby: config.standby,
   };
 }
 

@@ -174,6 +174,38 @@ export interface ServiceDescription {
   rpoHours: number;
   sandbox: boolean;
   retention: { keepNewest: number; keepDays: number };
+  /** The warm standby's config (absent from workers older than it: no standby). */
+  standby?: { enabled: boolean; minFreeDiskMb: number };
+}
+
+/**
+ * What a warm standby came from, recorded in the database server itself: the JSON comment of the standby
+ * database (COMMENT ON DATABASE), so it is renamed and dropped with the database and never outlives it.
+ */
+export interface StandbyRecord {
+  service: string;
+  /** The name it was kept under: a standby renamed by hand no longer matches and is not used. */
+  database: string;
+  backupFile: string;
+  backupTakenAt: string;
+  /** The backup's manifest as the drill's restore read it: a restore from the standby plans with it. */
+  manifest: BackupManifest;
+  /** When the drill's verification of it passed, ISO 8601. */
+  verifiedAt: string;
+  /** The drill's verification checks, shown in place of a verification the restore does not redo. */
+  checks: CheckResult[];
+  /** schemaFingerprint of the live database when the standby was kept. */
+  liveSchemaFingerprint: string;
+  drillWorkflowId: string;
+}
+
+/** A `<db>_standby_<stamp>` database; `record` is unset when its comment is missing or unreadable. */
+export interface StandbyDatabase {
+  database: string;
+  sizeBytes: number;
+  record?: StandbyRecord;
+  /** ALLOW_CONNECTIONS false: nobody can change it while it waits. */
+  locked: boolean;
 }
 
 /** A copy a restore kept beside the live database: the old live one, or a restored one that was swapped back. */
@@ -322,6 +354,33 @@ export interface DrActivities {
   waitForHealth(input: { service: string; timeoutSeconds?: number }): Promise<HealthReport>;
 
   notify(input: Notification): Promise<{ delivered: boolean }>;
+
+  /**
+   * md5 over the database's catalog (tables, columns and types, defaults, indexes, constraints, sequences; no row
+   * data): equal fingerprints, same schema. Default: the live database.
+   */
+  schemaFingerprint(input: { service: string; database?: string }): Promise<string>;
+  /**
+   * Renames the verified scratch database `from` to `standby`, records `record` on it and locks it (no
+   * connections), in one transaction; idempotent (`from` gone and `standby` there: already kept).
+   */
+  keepStandby(input: {
+    service: string;
+    from: string;
+    standby: string;
+    record: StandbyRecord;
+  }): Promise<StandbyDatabase>;
+  /** The service's `<db>_standby_*` databases with their records, newest name first. */
+  listStandbys(input: { service: string }): Promise<StandbyDatabase[]>;
+  /**
+   * The standby becomes `target` (the side database a swap expects), unlocked and its record cleared, in one
+   * transaction; idempotent. Fails (StandbyGone) when neither name exists.
+   */
+  useStandby(input: { service: string; standby: string; target: string }): Promise<'used' | 'already-used'>;
+  /** Drops a `<db>_standby_*` database of the service; refuses any other name. Idempotent. */
+  dropStandby(input: { service: string; database: string }): Promise<void>;
+  /** Free bytes on the volume of the service's data directory (df inside the database container). */
+  freeDiskBytes(input: { service: string }): Promise<number>;
 
   approvalRule(): Promise<ApprovalRule>;
   /** Reads the calling workflow's history: who started it and who sent the approve/reject request. */

@@ -32,6 +32,8 @@ export const ErrorType = {
   InsufficientDiskSpace: 'InsufficientDiskSpace',
   /** No worker on a service's host picked up its steps within the topology's hostWaitMinutes. */
   HostWorkerMissing: 'HostWorkerMissing',
+  /** The warm standby a restore planned to use is gone (dropped or replaced since): restore normally instead. */
+  StandbyGone: 'StandbyGone',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
@@ -64,4 +66,5 @@ export const NON_RETRYABLE: ErrorTypeName[] = [
   ErrorType.SwapStateUnexpected,
   ErrorType.InsufficientDiskSpace,
   ErrorType.HostWorkerMissing,
+  ErrorType.StandbyGone,
 ];

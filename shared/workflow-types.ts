@@ -89,6 +89,8 @@ const restoreOptionFields = {
   dryRun: z.boolean().default(false),
   healthTimeoutSeconds,
   jobs,
+  /** A verified warm standby of the chosen backup is swapped in instead of a restore (never in in-place mode). */
+  useStandby: z.boolean().default(true),
 };
 
 export const restoreDatabaseInputSchema = z
@@ -247,6 +249,17 @@ export interface ServiceRestoreReport {
   /** When a compensation could not finish: the commands that finish it by hand, in order. */
   manualRepair?: string[];
   containers: ContainerState[];
+  /**
+   * The warm standby of the chosen backup was renamed into the side database: no restore, no verification (the
+   * drill's). Unset in runs from before the warm standby.
+   */
+  fromStandby?: boolean;
+  /** The standby used (its name while it waited). */
+  standby?: string;
+  /** Why no standby was used, when fromStandby is false. */
+  standbyUnusedReason?: string;
+  /** Standbys dropped to make room for the side restore. */
+  standbysDropped?: string[];
 }
 
 /** One approve or reject request, as the workflow's history recorded it. */
@@ -332,6 +345,23 @@ export interface RtoForecast {
   warning?: string;
 }
 
+/** What a drill did about its service's warm standby. */
+export interface DrillStandbyReport {
+  /** The scratch database stays as the standby. */
+  kept: boolean;
+  /** `<db>_standby_<stamp>`, when kept. */
+  database?: string;
+  /** Its pg_database_size: the disk it costs. */
+  sizeBytes?: number;
+  backupFile?: string;
+  /** Free space on the database's volume once the standby was kept. */
+  freeDiskBytes?: number;
+  /** Why not kept: the drill failed, the standby is disabled, or not enough room (then it was dropped again). */
+  reason?: string;
+  /** Standbys dropped: the previous one it replaced, to make room, or this one below the disk floor. */
+  dropped: string[];
+}
+
 export interface DrillServiceReport {
   service: string;
   passed: boolean;
@@ -352,6 +382,8 @@ export interface DrillServiceReport {
   /** Set by drills that restored and verified (recorded before this field existed: absent). */
   forecast?: RtoForecast;
   cleanedUp: boolean;
+  /** Set by drills since the warm standby. */
+  standby?: DrillStandbyReport;
 }
 
 export interface RestoreDrillResult {

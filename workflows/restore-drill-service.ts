@@ -42,7 +42,9 @@ export async function restoreDrillService(input: RestoreDrillServiceInput): Prom
     { key: OparetaService, value: service },
     { key: OparetaOutcome, value: 'running' },
   ]);
-  progress.setPlan([`${service}: restore ${request.backup} into a scratch database, verify, drop it`]);
+  progress.setPlan([
+    `${service}: restore ${request.backup} into a scratch database, verify, drop it (or keep it as the warm standby)`,
+  ]);
   progress.setStep('drilling', [service]);
 
   const report = emptyDrillReport(service);

@@ -38,7 +38,12 @@ export async function restoreDrill(input: RestoreDrillInput): Promise<RestoreDri
     { key: OparetaService, value: services.join(',') },
     { key: OparetaOutcome, value: 'running' },
   ]);
-  progress.setPlan(services.map((s) => `${s}: restore ${request.backup} into a scratch database, verify, drop it`));
+  progress.setPlan(
+    services.map(
+      (s) =>
+        `${s}: restore ${request.backup} into a scratch database, verify, drop it (or keep it as the warm standby)`,
+    ),
+  );
   progress.setStep('drilling', services);
 
   // A cancel reaches the children, which clean up before they end; their reports are kept either way.

@@ -24,6 +24,8 @@ export function printOutcome(options: OutputOptions, workflowType: string, workf
     if (result.downtimeSeconds !== undefined) lines.push(`  downtime: ${formatDuration(result.downtimeSeconds)}`);
     if (result.totalSeconds !== undefined) lines.push(`  total:    ${formatDuration(result.totalSeconds)}`);
     lines.push(...describeServices(result.services));
+    // restoreDatabase's result is its one service's report.
+    if (!Array.isArray(result.services)) lines.push(...describeStandby(result));
     lines.push(...describeEstimates(result));
     return lines.join('\n');
   });
@@ -41,8 +43,45 @@ function describeServices(services: unknown): string[] {
     const verdict = part.outcome ?? (part.passed === false ? 'FAILED' : part.passed ? 'passed' : '');
     const reason = part.reason ?? part.error ?? '';
     const line = `  ${name.padEnd(8)} ${String(verdict).padEnd(10)} ${backup} ${reason}`.trimEnd();
-    return [line, ...describeForecast(part.forecast)].join('\n');
+    return [line, ...describeForecast(part.forecast), ...describeStandby(part)].join('\n');
   });
+}
+
+/** A drill's standby (kept, or why not) and a restore's (used, or why not). */
+export function describeStandby(part: Record<string, unknown>): string[] {
+  // A drill's report has a `standby` object; a restore's the name of the standby it used.
+  const drill = part.standby as
+    | {
+        kept?: boolean;
+        database?: string;
+        sizeBytes?: number;
+        backupFile?: string;
+        reason?: string;
+        dropped?: string[];
+      }
+    | string
+    | undefined;
+  const lines: string[] = [];
+  if (typeof part.fromStandby === 'boolean') {
+    lines.push(
+      part.fromStandby
+        ? `           from the warm standby ${String(part.standby)}: no restore, only the swap`
+        : `           standby not used: ${String(part.standbyUnusedReason ?? 'unknown')}`,
+    );
+  } else if (drill && typeof drill === 'object') {
+    const size = typeof drill.sizeBytes === 'number' ? ` (${(drill.sizeBytes / 1024 ** 2).toFixed(1)} MB on disk)` : '';
+    lines.push(
+      drill.kept
+        ? `           standby kept: ${drill.database}${size} of ${drill.backupFile}`
+        : `           no standby kept: ${drill.reason ?? 'unknown'}`,
+    );
+  }
+  const dropped = Array.isArray(part.standbysDropped) ? part.standbysDropped : [];
+  if (dropped.length) lines.push(`           standbys dropped for room: ${dropped.join(', ')}`);
+  if (drill && typeof drill === 'object' && drill.dropped?.length) {
+    lines.push(`           standbys dropped: ${drill.dropped.join(', ')}`);
+  }
+  return lines;
 }
 
 /** A drill's projection of production's restore time, with its warning past 80% of the RTO. */

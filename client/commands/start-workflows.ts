@@ -121,6 +121,7 @@ export function registerStartCommands(program: Command): void {
     .option('--skip-service-checks', "skip the service's verification SQL (row counts are still checked)")
     .option('--dry-run', 'show the plan and the expected loss; touch nothing')
     .option('--jobs <n>', "connections the restore loads with (default: the server's CPUs, at most 8)", wholeNumber)
+    .option('--no-standby', 'restore from the backup even when a verified warm standby of it exists')
     .option('--wait', 'wait for the result')
     .option('--json', 'machine-readable output')
     .action(
@@ -135,6 +136,7 @@ export function registerStartCommands(program: Command): void {
           skipServiceChecks: o.skipServiceChecks,
           dryRun: o.dryRun,
           jobs: o.jobs,
+          useStandby: o.standby === false ? false : undefined,
         });
         const request = checkWorkflowInput(restoreDatabase.name, restoreDatabaseInputSchema, input);
         // One ID per service: Temporal refuses a second restore of the same service while one runs.
@@ -152,6 +154,7 @@ export function registerStartCommands(program: Command): void {
     .option('--require-approval', 'wait for `opareta-dr approve <id>` before the swap (production always does)')
     .option('--approval-timeout <duration>', 'how long to wait for approval, e.g. 30m (at most 24h)')
     .option('--jobs <n>', "connections each restore loads with (default: the server's CPUs, at most 8)", wholeNumber)
+    .option('--no-standby', 'restore from the backups even where a verified warm standby of them exists')
     .option('--wait', 'wait for the result')
     .option('--json', 'machine-readable output')
     .action(
@@ -163,6 +166,7 @@ export function registerStartCommands(program: Command): void {
           requireApproval: o.requireApproval,
           approvalTimeout: o.approvalTimeout,
           jobs: o.jobs,
+          useStandby: o.standby === false ? false : undefined,
         });
         const request = checkWorkflowInput(fullSystemRestore.name, fullSystemRestoreInputSchema, input);
         const services = (o.services as string[] | undefined) ?? [];

@@ -44,9 +44,21 @@ function toPoint(workflowId: string, startedAt: string, part: ServicePart): Dril
     forecastWarning: typeof forecast?.warning === 'string' ? forecast.warning : undefined,
     rtoMinutes: numberOrUndefined(part.rtoMinutes),
     rpoHours: numberOrUndefined(part.rpoHours),
+    standby: describeStandby(part.standby),
     reason: (part.reason ?? part.error ?? (Array.isArray(part.failures) ? part.failures.join('; ') : undefined)) as
       string | undefined,
   };
+}
+
+/** `argus_db_standby_… kept (12.3 MB) of argus_….sql.gz`, or `none: <why>`. */
+function describeStandby(value: unknown): string | undefined {
+  const standby = value as
+    { kept?: boolean; database?: string; sizeBytes?: number; backupFile?: string; reason?: string } | undefined;
+  if (!standby || typeof standby.kept !== 'boolean') return undefined;
+  if (!standby.kept) return `none: ${standby.reason ?? 'unknown'}`;
+  const size =
+    typeof standby.sizeBytes === 'number' ? `, ${(standby.sizeBytes / 1024 ** 2).toFixed(1)} MB on disk` : '';
+  return `${standby.database} (${standby.backupFile}${size})`;
 }
 
 function numberOrUndefined(value: unknown): number | undefined {

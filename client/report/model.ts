@@ -14,6 +14,8 @@ export interface DrillPoint {
   /** The targets the worker's topology set when this drill ran. */
   rtoMinutes?: number;
   rpoHours?: number;
+  /** The warm standby this drill kept (name, disk, backup), or why none: absent from drills before it. */
+  standby?: string;
 }
 
 export interface DrillReport {
@@ -50,6 +52,8 @@ export interface ServiceSummary {
   /** From the newest drill that made a forecast: what a restore of production would take today. */
   projectedRestoreSeconds?: number;
   forecastWarning?: string;
+  /** What the newest drill did about the warm standby. */
+  standby?: string;
 }
 
 export function summarize(report: DrillReport): ServiceSummary[] {
@@ -58,6 +62,7 @@ export function summarize(report: DrillReport): ServiceSummary[] {
     const points = report.points.filter((p) => p.service === service);
     const last = newest(points);
     const forecast = newest(points.filter((p) => p.projectedRestoreSeconds !== undefined));
+    const standby = newest(points.filter((p) => p.standby !== undefined));
     return {
       service,
       drills: points.length,
@@ -69,6 +74,7 @@ export function summarize(report: DrillReport): ServiceSummary[] {
       lastPassed: last?.passed,
       projectedRestoreSeconds: forecast?.projectedRestoreSeconds,
       forecastWarning: forecast?.forecastWarning,
+      standby: standby?.standby,
     };
   });
 }

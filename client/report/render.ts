@@ -61,7 +61,8 @@ export function renderHtml(report: DrillReport): string {
         `<tr><td>${esc(s.service)}</td><td>${s.drills}</td><td class="pass">${s.passed}</td><td class="${s.failed ? 'fail' : ''}">${s.failed}</td>` +
         `<td>${s.worstRestoreSeconds === undefined ? '-' : (s.worstRestoreSeconds / 60).toFixed(1) + ' min'}</td>` +
         `<td>${s.worstBackupAgeHours === undefined ? '-' : s.worstBackupAgeHours.toFixed(1) + ' h'}</td>` +
-        `<td class="${s.forecastWarning ? 'fail' : ''}">${minutes(s.projectedRestoreSeconds)}</td></tr>`,
+        `<td class="${s.forecastWarning ? 'fail' : ''}">${minutes(s.projectedRestoreSeconds)}</td>` +
+        `<td class="standby">${esc(s.standby ?? '-')}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -69,7 +70,7 @@ export function renderHtml(report: DrillReport): string {
 <body>
 <h1>Opareta restore drills since ${esc(report.since.slice(0, 10))}</h1>
 <p>Generated ${esc(report.generatedAt)}. Targets: RTO ${report.rtoMinutes} min, RPO ${report.rpoHours} h.</p>
-<table id="summary"><tr><th>Service</th><th>Drills</th><th>Passed</th><th>Failed</th><th>Slowest restore</th><th>Oldest backup</th><th>Projected restore today</th></tr>${summaryRows || '<tr><td colspan="7">No drills in this period.</td></tr>'}</table>
+<table id="summary"><tr><th>Service</th><th>Drills</th><th>Passed</th><th>Failed</th><th>Slowest restore</th><th>Oldest backup</th><th>Projected restore today</th><th>Warm standby (newest drill)</th></tr>${summaryRows || '<tr><td colspan="8">No drills in this period.</td></tr>'}</table>
 ${warningList(summaries)}
 ${charts}
 <h2>Failures</h2>
@@ -83,14 +84,14 @@ export function renderMarkdown(report: DrillReport): string {
   const lines = [
     `**Opareta restore drills since ${report.since.slice(0, 10)}** (RTO ${report.rtoMinutes} min, RPO ${report.rpoHours} h)`,
     '',
-    '| service | drills | passed | failed | slowest restore | oldest backup | projected restore today |',
-    '|---|---|---|---|---|---|---|',
+    '| service | drills | passed | failed | slowest restore | oldest backup | projected restore today | warm standby |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of summarize(report)) {
     const slowest = s.worstRestoreSeconds === undefined ? '-' : `${(s.worstRestoreSeconds / 60).toFixed(1)} min`;
     const oldest = s.worstBackupAgeHours === undefined ? '-' : `${s.worstBackupAgeHours.toFixed(1)} h`;
     lines.push(
-      `| ${s.service} | ${s.drills} | ${s.passed} | ${s.failed} | ${slowest} | ${oldest} | ${minutes(s.projectedRestoreSeconds)} |`,
+      `| ${s.service} | ${s.drills} | ${s.passed} | ${s.failed} | ${slowest} | ${oldest} | ${minutes(s.projectedRestoreSeconds)} | ${s.standby ?? '-'} |`,
     );
   }
   for (const s of summarize(report))

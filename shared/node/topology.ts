@@ -35,6 +35,22 @@ const secretSource = z
   })
   .strict();
 
+/**
+ * The warm standby (README "Warm standby"): a drill that passes keeps its verified scratch database as
+ * `<db>_standby_<stamp>`, and a restore from that same backup swaps it in instead of restoring. Costs one more
+ * copy of the database on its volume; off unless a deployment turns it on.
+ */
+export const standbySchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /**
+     * Free space (MB) the database's volume keeps beside the standby: a standby that leaves less is dropped at
+     * once, so it never takes the room the live database grows into.
+     */
+    minFreeDiskMb: z.number().int().nonnegative().default(2048),
+  })
+  .strict();
+
 export const serviceSchema = z
   .object({
     database: identifier,
@@ -68,6 +84,7 @@ export const serviceSchema = z
      * in memory up to this (the server's default, 64 MB, spills a large table's sort to disk).
      */
     restoreMaintenanceWorkMemMb: z.number().int().min(1).max(65536).default(512),
+    standby: standbySchema.default({ enabled: false, minFreeDiskMb: 2048 }),
   })
   .strict();
 
@@ -128,6 +145,7 @@ export const topologySchema = z
 
 export type Topology = z.infer<typeof topologySchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type StandbyConfig = z.infer<typeof standbySchema>;
 export type VerificationCheck = z.infer<typeof verificationCheck>;
 export type ApprovalPolicy = z.infer<typeof approvalPolicy>;
 

@@ -45,6 +45,9 @@ describe('restoreDrill on the sandbox', () => {
       expect(report.verification?.passed).toBe(true);
       expect(report.cleanedUp).toBe(true);
       expect(await databasesOf(report.service)).not.toContain(report.scratchDatabase);
+      // The sandbox keeps the verified scratch database as the warm standby (dropped after this file).
+      expect(report.standby?.kept).toBe(true);
+      expect(await databasesOf(report.service)).toContain(report.standby?.database);
       // The RTO forecast: the drill's rate applied to the live database's size, measured on the real server.
       const forecast = report.forecast!;
       // Within 10%: autovacuum may change the live files between the drill and this read.

@@ -1,6 +1,8 @@
 /**
  * Records the replay fixtures: `npx tsx test/replay/record-histories.ts`. Run it after a deliberate change
  * to workflow code (with a patch() where running workflows must survive the change) and commit the JSON.
+ * `RECORD_ONLY=name,name` records only those scenarios: new ones, leaving the histories of older code as they
+ * are (they prove that runs started before a patch still replay).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +26,8 @@ async function main(): Promise<void> {
   mkdirSync(historiesDir, { recursive: true });
   try {
     await worker.runUntil(async () => {
-      for (const scenario of scenarios) {
+      const only = process.env.RECORD_ONLY?.split(',');
+      for (const scenario of scenarios.filter((s) => !only || only.includes(s.name))) {
         const recorded = await runScenario(env.client, taskQueue, scenario, (next) => (world = next));
         for (const history of recorded) {
           writeFileSync(

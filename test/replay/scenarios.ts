@@ -57,6 +57,16 @@ export const scenarios: Scenario[] = [
     input: { service: 'hermes', mode: 'in-place' },
     arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
   },
+  {
+    // The warm standby of the latest backup swapped in: no restore, no verification.
+    name: 'restore-database-from-standby',
+    workflow: restoreDatabase,
+    input: { service: 'argus' },
+    arrange: (world) => {
+      world.enableStandby('argus');
+      world.plantStandby('argus', world.service('argus').backups[0].file);
+    },
+  },
   { name: 'full-system-restore', workflow: fullSystemRestore, input: {} },
   {
     name: 'full-system-restore-verification-failed',
@@ -69,6 +79,14 @@ export const scenarios: Scenario[] = [
     workflow: restoreDrill,
     input: {},
     arrange: (world) => (world.service('hermes').backups[0].broken = 'BackupTruncated'),
+    children: (workflowId) => [`${workflowId}-argus`, `${workflowId}-hermes`],
+  },
+  {
+    // A passed drill keeps the warm standby of argus (hermes: off).
+    name: 'restore-drill-standby',
+    workflow: restoreDrill,
+    input: {},
+    arrange: (world) => world.enableStandby('argus'),
     children: (workflowId) => [`${workflowId}-argus`, `${workflowId}-hermes`],
   },
 ];

@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { afterAll, beforeAll } from 'vitest';
 import { temporalConnectConfig } from '../../shared/node/temporal-connection';
+import { dropNewStandbys, standbysByService } from './sandbox-db';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 /**
@@ -19,14 +20,18 @@ export function useWorkerProcess(
   const taskQueue = `opareta-dr-test-${name}-${process.pid}`;
   const env = { OPARETA_TASK_QUEUE: taskQueue, OPARETA_METRICS_PORT: String(19000 + (process.pid % 1000)) };
   let worker: WorkerProcess | undefined;
+  let standbysBefore: Record<string, string[]> | undefined;
 
   beforeAll(async () => {
     await assertTemporalAnswers();
+    standbysBefore = await standbysByService();
     worker = await startWorkerProcess({ ...env, ...extraEnv() });
   }, 180_000);
 
   afterAll(async () => {
     await worker?.stop();
+    // A drill that passes keeps a warm standby in the sandbox: the file's drills leave none behind.
+    if (standbysBefore) await dropNewStandbys(standbysBefore);
   }, 60_000);
 
   return {

@@ -55,6 +55,45 @@ export async function dropKeptDatabases(service: string): Promise<string[]> {
   return kept;
 }
 
+/**
+ * Drops the service's `<db>_*` databases that are not in `before` (a test's standbys, pre_restore copies): what a
+ * test made goes, what was there before stays. Standbys take no connections; DROP ... FORCE needs none.
+ */
+export async function dropDatabasesNotIn(service: string, before: string[]): Promise<string[]> {
+  const config = sandboxService(service);
+  const made = (await databasesOf(service)).filter(
+    (name) => name.startsWith(`${config.database}_`) && !before.includes(name),
+  );
+  await postgres.withClient(config, 'postgres', async (client) => {
+    for (const name of made) await dropDatabase(client, name);
+  });
+  return made;
+}
+
+/** The warm standbys (`<db>_standby_*`) of every sandbox service, by service. */
+export async function standbysByService(): Promise<Record<string, string[]>> {
+  const topology = loadTopology(settings.configFile);
+  const entries = await Promise.all(
+    Object.entries(topology.services).map(async ([service, config]) => {
+      const names = (await databasesOf(service)).filter((n) => n.startsWith(`${config.database}_standby_`));
+      return [service, names] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Drops the standbys a test file's drills kept (config/sandbox.json turns the standby on): those not in `before`. */
+export async function dropNewStandbys(before: Record<string, string[]>): Promise<void> {
+  const now = await standbysByService();
+  for (const [service, names] of Object.entries(now)) {
+    const made = names.filter((name) => !(before[service] ?? []).includes(name));
+    if (made.length === 0) continue;
+    await postgres.withClient(sandboxService(service), 'postgres', async (client) => {
+      for (const name of made) await dropDatabase(client, name);
+    });
+  }
+}
+
 export async function backups(service: string): Promise<BackupInfo[]> {
   return (await listBackupCatalog(service, sandboxService(service))).backups;
 }

@@ -41,6 +41,16 @@ describe('topology config', () => {
     expect(() => parseTopology(raw, 'bad.json')).toThrow(/approval\.required/);
   });
 
+  it('has the warm standby off by default, on in the sandbox, and refuses a misspelt field of it', () => {
+    expect(loadTopology(sandboxFile).services.argus.standby).toEqual({ enabled: true, minFreeDiskMb: 512 });
+    expect(loadTopology(productionFile).services.argus.standby).toEqual({ enabled: false, minFreeDiskMb: 2048 });
+    const raw = sandboxRaw();
+    raw.services.argus.standby = { enabled: true };
+    expect(parseTopology(raw).services.argus.standby).toEqual({ enabled: true, minFreeDiskMb: 2048 });
+    raw.services.argus.standby = { enabled: true, minFreeDiskMB: 10 };
+    expect(() => parseTopology(raw, 'bad.json')).toThrow(/services\.argus\.standby.*minFreeDiskMB/);
+  });
+
   it('rejects an unknown field and names it', () => {
     const raw = sandboxRaw();
     raw.services.argus.databse = 'argus_db';

@@ -16,6 +16,7 @@ describe('workflow inputs', () => {
       skipServiceChecks: false,
       dryRun: false,
       healthTimeoutSeconds: 120,
+      useStandby: true,
     });
   });
 

@@ -14,6 +14,9 @@ import {
   type VerifiedBackup,
 } from '../restore/backup-choice';
 import { DISK_ROOM_PATCH, estimatedSqlBytes } from '../restore/prepare';
+import { checkDiskRoomFreeingStandbys } from '../standby/disk-room';
+import { keepDrillStandby } from '../standby/keep';
+import { WARM_STANDBY_PATCH } from '../standby/patch';
 import { forecastRestore, RTO_FORECAST_PATCH } from './rto-forecast';
 
 export function emptyDrillReport(service: string): DrillServiceReport {
@@ -79,13 +82,35 @@ export async function drillService(service: string, report: DrillServiceReport, 
     const problems = drillProblems(report);
     report.passed = problems.length === 0;
     report.reason = problems.length ? problems.join('; ') : undefined;
+    if (patched(WARM_STANDBY_PATCH)) {
+      progress.setServiceStep(service, 'keeping-standby');
+      const droppedForRoom = report.standby?.dropped ?? [];
+      const standby = await keepDrillStandby(description, report, chosen.manifest, context.stamp);
+      report.standby = { ...standby, dropped: [...droppedForRoom, ...standby.dropped] };
+    }
   } catch (err) {
     report.passed = false;
     report.reason = isCancellation(err) ? context.interruption() : failureMessage(err);
   } finally {
-    await dropScratchDatabase(service, report);
+    if (report.standby?.database) {
+      // Renamed into the standby (and maybe dropped below the disk floor): no scratch database is left.
+      report.cleanedUp = true;
+    } else {
+      await dropScratchDatabase(service, report);
+      if (patched(WARM_STANDBY_PATCH)) report.standby = notKept(report);
+    }
     progress.setServiceStep(service, report.passed ? 'passed' : 'failed');
   }
+}
+
+/** A drill that kept no standby: why, and what it dropped to make room for its scratch restore. */
+function notKept(report: DrillServiceReport): DrillServiceReport['standby'] {
+  const dropped = report.standby?.dropped ?? [];
+  const stays = dropped.length ? '' : ', the previous standby (if any) stays';
+  const reason = report.passed
+    ? (report.standby?.reason ?? 'not kept')
+    : `the drill did not pass: nothing kept${stays}`;
+  return { kept: false, dropped, reason };
 }
 
 interface DrillRestore {
@@ -107,8 +132,13 @@ async function restoreInOneRead(
   progress.setServiceStep(service, 'choosing-backup');
   const first = await chooseBackup(service, context.choice);
   // The scratch restore lands on the production server's volume: a drill must never fill it. The backup's SQL
-  // size is known only once it is read, so its gzip size stands for it here.
-  await quick.checkDiskRoom({ service, neededBytes: Math.ceil(estimatedSqlBytes(first.sizeBytes) * 1.2) });
+  // size is known only once it is read, so its gzip size stands for it here. Short of room, the service's old
+  // standby goes first: this drill would replace it anyway.
+  const neededBytes = Math.ceil(estimatedSqlBytes(first.sizeBytes) * 1.2);
+  const dropped = await checkDiskRoomFreeingStandbys(service, neededBytes, () => patched(WARM_STANDBY_PATCH));
+  if (dropped.length > 0) {
+    report.standby = { kept: false, dropped, reason: `dropped ${dropped.join(', ')} to make room for the drill` };
+  }
   progress.setServiceStep(service, 'restoring');
   const read = await restoreVerifiedBackup(service, context.choice, first, (backup, skipped) => {
     recordBackup(report, description, { backup, broken: skipped, fallbackFrom: skipped[0]?.file });

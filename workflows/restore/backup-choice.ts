@@ -46,10 +46,14 @@ const MAX_FALLBACKS = 2;
  * Picks the backup and reads it end to end (verifyBackup) before anything is restored: for in-place mode, whose
  * apps are stopped first, for dry runs, which restore nothing, and for runs started before the one read. A broken
  * backup falls back as readWithFallback says. When no usable backup is left, the failure keeps the broken files
- * in its details.
+ * in its details. `picked`: the backup chooseBackup already picked for this choice.
  */
-export async function chooseVerifiedBackup(service: string, choice: BackupChoice): Promise<VerifiedBackup> {
-  const first = await chooseBackup(service, choice);
+export async function chooseVerifiedBackup(
+  service: string,
+  choice: BackupChoice,
+  picked?: BackupInfo,
+): Promise<VerifiedBackup> {
+  const first = picked ?? (await chooseBackup(service, choice));
   const read = await readWithFallback(service, choice, first, (backup) =>
     backupCheck.verifyBackup({ service, file: backup.file }),
   );

@@ -13,7 +13,7 @@ import type {
   RestoreOutcome,
   ServiceRestoreReport,
 } from '../../shared/workflow-types';
-import { apps, courtesy, notifications } from '../activity-proxies';
+import { apps, courtesy, notifications, quick } from '../activity-proxies';
 import { ApprovalGate } from '../approval';
 import { OparetaBackup, OparetaKind, OparetaOutcome, OparetaService, type WorkflowKind } from '../definitions';
 import { failureMessage } from '../failures';
@@ -23,14 +23,17 @@ import { acquireServiceLocks, releaseServiceLocks } from '../service-lock';
 import { loadServiceHosts } from '../host-routing';
 import { runStamp, secondsBetween } from '../time';
 import { ONE_READ_PATCH } from './backup-choice';
+import { useStandbyAsSide } from '../standby/use';
 import {
+  manifestOf,
   planService,
   restoreIntoDatabase,
+  sideRestoreBytes,
   verifyRestoredDatabase,
   type ServicePlan,
   type ServiceTarget,
 } from './prepare';
-import { describePlan, emptyReport, recordPlan, timeSkewHours } from './report';
+import { describePlan, emptyReport, recordPlan, recordStandby, timeSkewHours } from './report';
 import { describeSwapState, manualRepairSteps } from './manual-repair';
 import { checkAppsAfterSwap, swapBack, swapIntoLive, type SwapTimes } from './swap';
 
@@ -45,6 +48,8 @@ export interface RestoreRequest {
   dryRun: boolean;
   healthTimeoutSeconds: number;
   jobs?: number;
+  /** Input `useStandby`: a verified warm standby of the chosen backup is swapped in instead of a restore. */
+  useStandby: boolean;
 }
 
 /** The engine's request from a workflow's validated options (its input names the approval timeout shorter). */
@@ -53,7 +58,8 @@ export function restoreRequest(
   targets: ServiceTarget[],
   options: RestoreOptions,
 ): RestoreRequest {
-  const { mode, requireApproval, approvalTimeout, skipServiceChecks, dryRun, healthTimeoutSeconds, jobs } = options;
+  const { mode, requireApproval, approvalTimeout, skipServiceChecks, dryRun, healthTimeoutSeconds, jobs, useStandby } =
+    options;
   const approvalTimeoutSeconds = approvalTimeout;
   return {
     kind,
@@ -65,6 +71,7 @@ export function restoreRequest(
     dryRun,
     healthTimeoutSeconds,
     jobs,
+    useStandby,
   };
 }
 
@@ -136,10 +143,16 @@ export class RestoreEngine {
       // restore, and a dry run restores nothing: both read the backup first, as runs from before the patch did.
       this.oneRead = this.request.mode === 'swap' && !this.request.dryRun && patched(ONE_READ_PATCH);
       const readFirst = !this.oneRead;
+      const { mode, dryRun, useStandby } = this.request;
+      const options = { readBackup: readFirst, dryRun, standby: { mode, useStandby } };
       this.plans = await Promise.all(
-        this.request.targets.map((t) => planService(t, this.stamp, this.progress, readFirst)),
+        this.request.targets.map((t) => planService(t, this.stamp, this.progress, options)),
       );
-      if (readFirst) for (const plan of this.plans) recordPlan(this.report(plan.service), plan);
+      for (const plan of this.plans) {
+        recordStandby(this.report(plan.service), plan);
+        // A standby's record is its manifest: known now, as when the backup was read first.
+        if (readFirst || plan.standby) recordPlan(this.report(plan.service), plan);
+      }
       this.describePlans();
       upsertSearchAttributes([{ key: OparetaBackup, value: this.backupFiles() }]);
       if (this.request.dryRun) return await this.finish('dry-run', 'dry run: the plan only, nothing was changed');
@@ -223,6 +236,25 @@ export class RestoreEngine {
   private async restoreAndVerify(plan: ServicePlan): Promise<void> {
     const report = this.report(plan.service);
     const { side } = plan.databases;
+    if (plan.standby) {
+      const use = await useStandbyAsSide(plan, plan.standby, this.saga, this.progress);
+      if (use.used) {
+        report.restoreSeconds = use.seconds;
+        report.verification = use.verification;
+        this.progress.setServiceStep(plan.service, 'verified');
+        return;
+      }
+      // Gone since the plan (a drill replaced it): the restore it stood in for, with the disk check it skipped.
+      report.standbyUnusedReason = `the standby ${plan.standby.database} was gone when the restore came to use it`;
+      report.fromStandby = false;
+      report.standby = undefined;
+      plan.standby = undefined;
+      await quick.checkDiskRoom({
+        service: plan.service,
+        neededBytes: sideRestoreBytes(manifestOf(plan).uncompressedBytes, plan.snapshot),
+      });
+      this.describePlans();
+    }
     const restored = await restoreIntoDatabase(plan, side, this.saga, this.progress, this.request.jobs);
     if (this.oneRead) this.recordRead(plan);
     report.restoreSeconds = restored.seconds;

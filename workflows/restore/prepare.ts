@@ -11,6 +11,9 @@ import { patched } from '@temporalio/workflow';
 import { liveReads, quick, restore, verification } from '../activity-proxies';
 import type { ProgressTracker } from '../progress';
 import type { Compensations } from '../saga';
+import { decideStandby, type StandbyWish, type UsableStandby } from '../standby/choose';
+import { checkDiskRoomFreeingStandbys } from '../standby/disk-room';
+import { WARM_STANDBY_PATCH } from '../standby/patch';
 import { chooseBackup, chooseVerifiedBackup, restoreVerifiedBackup, type PlannedBackup } from './backup-choice';
 
 /** Runs started before the disk check replay without it. */
@@ -52,6 +55,21 @@ export interface ServicePlan {
   databases: ServiceDatabases;
   /** Empty until the backup is read. */
   expectedLoss: RowCountDifference[];
+  /**
+   * The warm standby this restore swaps in instead of restoring (its record gave `chosen.manifest`), or why none
+   * is used. Both unset in runs from before the warm standby.
+   */
+  standby?: UsableStandby;
+  standbyUnusedReason?: string;
+  /** Standbys dropped to make room for the side restore. */
+  standbysDropped?: string[];
+}
+
+/** How a restore plans: whether it reads the backup first, and what it wants of a standby. */
+export interface PlanOptions {
+  readBackup: boolean;
+  dryRun: boolean;
+  standby: StandbyWish;
 }
 
 /** The manifest of a plan's backup, which must have been read by now (a workflow bug otherwise). */
@@ -73,38 +91,72 @@ export function databaseNames(live: string, stamp: string): ServiceDatabases {
 /**
  * Reads only: the live database's current state (the runbook's "Document current state") and the backup. With
  * `readBackup` false (one read) the backup is picked but not read: the restore reads it (restoreIntoDatabase).
+ * A usable warm standby of the picked backup (decideStandby) stands in for the read: its record is the manifest.
  */
 export async function planService(
   target: ServiceTarget,
   stamp: string,
   progress: ProgressTracker,
-  readBackup: boolean,
+  options: PlanOptions,
 ): Promise<ServicePlan> {
   const { service, choice } = target;
   progress.setServiceStep(service, 'inspecting');
   const description = await quick.describeService({ service });
   const snapshot = await liveReads.snapshotDatabase({ service });
-  progress.setServiceStep(service, readBackup ? 'verifying-backup' : 'choosing-backup');
-  const chosen: PlannedBackup = readBackup
+  progress.setServiceStep(service, options.readBackup ? 'verifying-backup' : 'choosing-backup');
+  const choosing = { service, choice, description, snapshot };
+  const picked = patched(WARM_STANDBY_PATCH)
+    ? await chooseWithStandby(choosing, options)
+    : await chooseAsBefore(choosing, options);
+  progress.setBytesTotal(service, picked.chosen.backup.sizeBytes);
+  const plan: ServicePlan = {
+    ...choosing,
+    ...picked,
+    databases: databaseNames(description.database, stamp),
+    expectedLoss: [],
+  };
+  if (plan.chosen.manifest) recordExpectedLoss(plan, progress);
+  progress.setServiceStep(service, 'planned');
+  return plan;
+}
+
+type Choosing = Pick<ServicePlan, 'service' | 'choice' | 'description' | 'snapshot'>;
+type Picked = Pick<ServicePlan, 'chosen' | 'standby' | 'standbyUnusedReason' | 'standbysDropped'>;
+
+/** Runs from before the warm standby: the backup, read first or not, and the disk check. */
+async function chooseAsBefore({ service, choice, snapshot }: Choosing, options: PlanOptions): Promise<Picked> {
+  const chosen: PlannedBackup = options.readBackup
     ? await chooseVerifiedBackup(service, choice)
     : { backup: await chooseBackup(service, choice), broken: [] };
   if (patched(DISK_ROOM_PATCH)) {
     const sqlBytes = chosen.manifest?.uncompressedBytes ?? estimatedSqlBytes(chosen.backup.sizeBytes);
     await quick.checkDiskRoom({ service, neededBytes: sideRestoreBytes(sqlBytes, snapshot) });
   }
-  progress.setBytesTotal(service, chosen.backup.sizeBytes);
-  const plan: ServicePlan = {
+  return { chosen };
+}
+
+/**
+ * Picks the backup, then either the standby of exactly that backup (nothing to read, no room needed: a rename),
+ * or the backup as before (read first or not) with the disk check, which may drop standbys to make room.
+ */
+async function chooseWithStandby(choosing: Choosing, options: PlanOptions): Promise<Picked> {
+  const { service, choice, description, snapshot } = choosing;
+  const backup = await chooseBackup(service, choice);
+  const decision = await decideStandby(description, backup, options.standby);
+  if (decision.standby) {
+    return { chosen: { backup, manifest: decision.standby.record.manifest, broken: [] }, standby: decision.standby };
+  }
+  const chosen: PlannedBackup = options.readBackup
+    ? await chooseVerifiedBackup(service, choice, backup)
+    : { backup, broken: [] };
+  const sqlBytes = chosen.manifest?.uncompressedBytes ?? estimatedSqlBytes(chosen.backup.sizeBytes);
+  // A dry run touches nothing, so it drops nothing: it fails the check as before.
+  const standbysDropped = await checkDiskRoomFreeingStandbys(
     service,
-    choice,
-    description,
-    snapshot,
-    chosen,
-    databases: databaseNames(description.database, stamp),
-    expectedLoss: [],
-  };
-  if (chosen.manifest) recordExpectedLoss(plan, progress);
-  progress.setServiceStep(service, 'planned');
-  return plan;
+    sideRestoreBytes(sqlBytes, snapshot),
+    () => !options.dryRun,
+  );
+  return { chosen, standbyUnusedReason: decision.reason, standbysDropped };
 }
 
 /** What the swap would change, once the backup's row counts are known: for the plan and the swapPreview query. */

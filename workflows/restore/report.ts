@@ -1,4 +1,5 @@
 import type { RestoreMode, ServiceRestoreReport } from '../../shared/workflow-types';
+import type { UsableStandby } from '../standby/choose';
 import { mayFallBack } from './backup-choice';
 import { manifestOf, type ServicePlan } from './prepare';
 
@@ -37,6 +38,15 @@ export function recordPlan(report: ServiceRestoreReport, plan: ServicePlan): voi
   report.expectedLoss = plan.expectedLoss;
 }
 
+/** Whether the plan swaps in a standby, and why not; set only by runs since the warm standby. */
+export function recordStandby(report: ServiceRestoreReport, plan: ServicePlan): void {
+  if (!plan.standby && plan.standbyUnusedReason === undefined) return;
+  report.fromStandby = Boolean(plan.standby);
+  report.standby = plan.standby?.database;
+  report.standbyUnusedReason = plan.standbyUnusedReason;
+  if (plan.standbysDropped?.length) report.standbysDropped = plan.standbysDropped;
+}
+
 /** The steps the restore will take, in words an SRE reads in the UI before approving. */
 export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalStep?: string): string[] {
   const prepare: string[] = [];
@@ -44,12 +54,19 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
   for (const plan of plans) {
     const { backup, fallbackFrom } = plan.chosen;
     const { live, side, preRestore } = plan.databases;
-    prepare.push(
-      `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
-        `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
-        `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${describeLoss(plan)}`,
-    );
-    prepare.push(`${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`);
+    if (plan.standby) {
+      prepare.push(describeStandbyUse(plan, plan.standby));
+    } else {
+      prepare.push(
+        `${plan.service}: restore ${backup.file} (taken ${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, ` +
+          `RPO ${plan.description.rpoHours} h ${backup.ageHours <= plan.description.rpoHours ? 'met' : 'MISSED'})` +
+          `${fallbackFrom ? ` instead of the broken ${fallbackFrom}` : ''} into ${side}; ${describeLoss(plan)}`,
+        `${plan.service}: verify ${side}: tables and row counts against the dump, service checks, amcheck`,
+      );
+    }
+    if (plan.standbysDropped?.length) {
+      prepare.unshift(`${plan.service}: dropped ${plan.standbysDropped.join(', ')} to make room for the restore`);
+    }
     if (mode === 'in-place') {
       prepare.unshift(
         `${plan.service}: apps ${plan.description.appContainers.join(', ')} stay stopped during the restore`,
@@ -62,6 +79,17 @@ export function describePlan(plans: ServicePlan[], mode: RestoreMode, approvalSt
   }
   const approval = approvalStep ? [approvalStep] : [];
   return [...prepare, ...approval, ...swap];
+}
+
+/** A restore that is a rename: which standby, what it holds, who verified it. */
+function describeStandbyUse(plan: ServicePlan, standby: UsableStandby): string {
+  const { backup } = plan.chosen;
+  const { record } = standby;
+  return (
+    `${plan.service}: no restore: rename the warm standby ${standby.database} (${backup.file}, taken ` +
+    `${backup.takenAt}, ${backup.ageHours.toFixed(1)} h old, verified by drill ${record.drillWorkflowId} at ` +
+    `${record.verifiedAt}) to ${plan.databases.side}; ${describeLoss(plan)}`
+  );
 }
 
 /** What the swap would lose; before the backup is read (one read), how the restore checks it. */

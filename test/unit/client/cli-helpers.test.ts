@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSuccess } from '../../../client/commands/outcome';
+import { describeStandby, isSuccess } from '../../../client/commands/outcome';
 import { formatBytes, formatDuration, table } from '../../../client/output';
 import { renderProgress } from '../../../client/progress-bar';
 import { parseSince } from '../../../client/since';
@@ -41,5 +41,33 @@ describe('CLI helpers', () => {
     expect(isSuccess({ passed: false })).toBe(false);
     expect(isSuccess({ outcome: 'restored' })).toBe(true);
     expect(isSuccess({ outcome: 'rolled-back' })).toBe(false);
+  });
+
+  it('says what a drill did about the warm standby, and whether a restore used it', () => {
+    expect(
+      describeStandby({
+        standby: {
+          kept: true,
+          database: 'argus_db_standby_x',
+          sizeBytes: 12 * 1024 ** 2,
+          backupFile: 'a.sql.gz',
+          dropped: ['old'],
+        },
+      }),
+    ).toEqual([
+      '           standby kept: argus_db_standby_x (12.0 MB on disk) of a.sql.gz',
+      '           standbys dropped: old',
+    ]);
+    expect(describeStandby({ standby: { kept: false, reason: 'the drill did not pass', dropped: [] } })).toEqual([
+      '           no standby kept: the drill did not pass',
+    ]);
+    expect(describeStandby({ fromStandby: true, standby: 'argus_db_standby_x' })).toEqual([
+      '           from the warm standby argus_db_standby_x: no restore, only the swap',
+    ]);
+    expect(describeStandby({ fromStandby: false, standbyUnusedReason: 'the input said useStandby: false' })).toEqual([
+      '           standby not used: the input said useStandby: false',
+    ]);
+    // Results from before the warm standby say nothing about it.
+    expect(describeStandby({ outcome: 'restored' })).toEqual([]);
   });
 });

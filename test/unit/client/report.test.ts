@@ -102,6 +102,31 @@ describe('RTO forecast in the report', () => {
   });
 });
 
+describe('warm standby in the report', () => {
+  it('shows what the newest drill did about the standby, per service, in the page and in chat', () => {
+    const withStandby: DrillReport = {
+      ...report,
+      points: [
+        ...report.points,
+        {
+          workflowId: 'drill-3',
+          service: 'argus',
+          startedAt: '2026-11-24T03:00:00Z',
+          passed: true,
+          standby: 'argus_db_standby_20261124030000_abcdef (argus_20261124_020000.sql.gz, 41.0 MB on disk)',
+        },
+      ],
+    };
+    const html = renderHtml(withStandby);
+    expect(html).toContain('<th>Warm standby (newest drill)</th>');
+    expect(html).toContain('argus_db_standby_20261124030000_abcdef (argus_20261124_020000.sql.gz, 41.0 MB on disk)');
+    expect(renderMarkdown(withStandby)).toMatch(
+      /\| argus_db_standby_20261124030000_abcdef \(.*41\.0 MB on disk\) \|$/m,
+    );
+    expect(summarize(withStandby).find((s) => s.service === 'hermes')?.standby).toBeUndefined();
+  });
+});
+
 describe('report targets', () => {
   it('come from the newest drill that carries them (the worker’s topology), not from this machine', () => {
     const point = (startedAt: string, rtoMinutes?: number, rpoHours?: number) => ({

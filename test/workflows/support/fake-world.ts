@@ -11,6 +11,8 @@ import type {
   DrActivities,
   RestoreCopy,
   ServiceDescription,
+  StandbyDatabase,
+  StandbyRecord,
   TableCount,
 } from '../../../shared/activity-contract';
 import { approvalIdentities } from '../../../activities/approval';
@@ -35,6 +37,9 @@ export interface FakeDatabase {
   tables: TableCount[];
   /** "original" for the live data, or the backup file it was restored from. */
   origin: string;
+  /** Set while it waits as a warm standby (keepStandby), cleared when it is used. */
+  standbyRecord?: StandbyRecord;
+  locked?: boolean;
 }
 
 export interface FakeService {
@@ -75,6 +80,7 @@ function describe(service: string): ServiceDescription {
     rpoHours: 24,
     sandbox: true,
     retention: { keepNewest: 1, keepDays: 7 },
+    standby: { enabled: false, minFreeDiskMb: 2048 },
   };
 }
 
@@ -109,6 +115,8 @@ export class FakeWorld {
   swapBackFailures = { remaining: 0, nonRetryable: false };
   /** The deployment's approval rule (config `approval`); the sandbox's by default. */
   approvalRule = { required: false, distinctApprovers: false };
+  /** The live schema's fingerprint per service (schemaFingerprint); "schema-v1" unless set. */
+  readonly liveFingerprints = new Map<string, string>();
   /** Runs inside the restoreBackup activity before it returns (e.g. to report progress as the real one does). */
   duringRestore?: (input: { service: string; file: string; targetDatabase: string }) => Promise<void>;
 
@@ -171,6 +179,46 @@ export class FakeWorld {
 
   private info(service: string, backup: FakeBackup): BackupInfo {
     return { service, file: backup.file, sizeBytes: 1000, takenAt: backup.takenAt, ageHours: backup.ageHours };
+  }
+
+  /** Turns the warm standby on for a service (off by default, as in a config that does not name it). */
+  enableStandby(service: string, minFreeDiskMb = 2048): void {
+    this.service(service).description.standby = { enabled: true, minFreeDiskMb };
+  }
+
+  /** A standby as a drill of `file` leaves it, recorded against the live fingerprint of now. */
+  plantStandby(service: string, file: string, name = `${service}_db_standby_20261124030000_abcdef`): string {
+    const backup = this.backup(service, file);
+    this.dbs(service).set(name, {
+      tables: backup.tables,
+      origin: file,
+      locked: true,
+      standbyRecord: {
+        service,
+        database: name,
+        backupFile: file,
+        backupTakenAt: backup.takenAt,
+        manifest: this.manifest(service, backup),
+        verifiedAt: '2026-11-24T03:00:00.000Z',
+        checks: [{ name: 'row counts', passed: true, detail: 'equal' }],
+        liveSchemaFingerprint: this.liveFingerprints.get(service) ?? 'schema-v1',
+        drillWorkflowId: 'drill-planted',
+      },
+    });
+    return name;
+  }
+
+  standbys(service: string): StandbyDatabase[] {
+    const prefix = `${this.service(service).description.database}_standby_`;
+    return [...this.dbs(service).entries()]
+      .filter(([name]) => name.startsWith(prefix))
+      .sort(([a], [b]) => b.localeCompare(a))
+      .map(([database, db]) => ({
+        database,
+        sizeBytes: this.databaseBytes.get(database) ?? db.tables.reduce((sum, t) => sum + t.rows, 0) * this.bytesPerRow,
+        record: db.standbyRecord,
+        locked: Boolean(db.locked),
+      }));
   }
 
   private manifest(service: string, backup: FakeBackup): BackupManifest {
@@ -362,6 +410,35 @@ export class FakeWorld {
           endpoints: healthUrls.map((url) => ({ url, healthy, status: healthy ? 200 : 500 })),
         };
       },
+      schemaFingerprint: async ({ service }) => this.liveFingerprints.get(service) ?? 'schema-v1',
+      keepStandby: async ({ service, from, standby, record }) => {
+        const dbs = this.dbs(service);
+        const db = dbs.get(from);
+        if (db) {
+          dbs.delete(from);
+          dbs.set(standby, { ...db, standbyRecord: record, locked: true });
+        }
+        const kept = this.standbys(service).find((s) => s.database === standby);
+        if (!kept) throw ApplicationFailure.nonRetryable(`no database ${from}`, ErrorType.SwapStateUnexpected);
+        return kept;
+      },
+      listStandbys: async ({ service }) => this.standbys(service),
+      useStandby: async ({ service, standby, target }) => {
+        const dbs = this.dbs(service);
+        const db = dbs.get(standby);
+        if (!db && dbs.has(target)) return 'already-used';
+        if (!db)
+          throw ApplicationFailure.nonRetryable(`the standby ${standby} no longer exists`, ErrorType.StandbyGone);
+        dbs.delete(standby);
+        dbs.set(target, { tables: db.tables, origin: db.origin });
+        return 'used';
+      },
+      dropStandby: async ({ service, database }) => {
+        // Its files go: the room it took is free again.
+        this.freeDiskBytes += this.standbys(service).find((s) => s.database === database)?.sizeBytes ?? 0;
+        this.dbs(service).delete(database);
+      },
+      freeDiskBytes: async () => this.freeDiskBytes,
       notify: async () => ({ delivered: true }),
       approvalRule: async () => ({ ...this.approvalRule }),
       // The real one: it reads the workflow's history from the test server.
