@@ -86,8 +86,10 @@ describe('scripts/supervise-worker.sh', () => {
     expect(log).toMatch(/restart 3 in 0\.200 s/);
     // Capped at the maximum.
     expect(log).toMatch(/restart 4 in 0\.200 s/);
+    // Runs 1-4 exited before restart 4 was logged, so each wrote its line; the fifth may have been stopped before
+    // it wrote its own (a loaded machine).
     const pids = (await readFile(runs, 'utf8')).trim().split('\n');
-    expect(pids.length).toBeGreaterThanOrEqual(5);
+    expect(pids.length).toBeGreaterThanOrEqual(4);
     expect(new Set(pids).size).toBe(pids.length);
   });
 
