@@ -37,6 +37,10 @@ export interface RunningExec {
   result: Promise<ExecResult>;
   /** Stops feeding stdin and closes the connection; the command then reads EOF and may run on. */
   detach(): void;
+  /**
+   * True until Docker has recorded the command's exit. A command that has just been started can still show
+   * `Running: false` for a moment (its process not yet up), so that alone does not mean it is over.
+   */
   isRunning(): Promise<boolean>;
 }
 
@@ -93,7 +97,10 @@ export async function startExec(container: string, cmd: string[], options: ExecO
       if (typeof options.stdin === 'object') options.stdin.unpipe(stream);
       stream.destroy();
     },
-    isRunning: async () => (await exec.inspect()).Running,
+    isRunning: async () => {
+      const info = await exec.inspect();
+      return info.Running || info.ExitCode === null;
+    },
   };
 }
 

@@ -109,6 +109,14 @@ describe('ContainerClient', () => {
     expect(result.stdout.trim()).toBe(String(megabytes * 1024 * 1024));
   });
 
+  it('isRunning stays true from the start of a command until its exit is recorded', async () => {
+    // Asked the instant it starts (before Docker may show the process as up) and again once it has exited.
+    const quick = await containers.startExec(plainApp, ['sleep', '1'], { stdin: '' });
+    expect(await quick.isRunning()).toBe(true);
+    expect((await quick.result).exitCode).toBe(0);
+    expect(await quick.isRunning()).toBe(false);
+  });
+
   it('waits a bounded time for the exit code of a detached command that runs on, then fails naming it', async () => {
     const running = await containers.startExec(plainApp, ['sleep', '30'], { stdin: '', exitCodeWaitMs: 2_000 });
     expect(await running.isRunning()).toBe(true);
