@@ -30,6 +30,7 @@ export default defineConfig({
           name: 'workflows',
           include: ['test/workflows/**/*.test.ts', 'test/replay/**/*.test.ts'],
           sequence: { groupOrder: 2 },
+          globalSetup: ['test/workflows/support/bundle-once.ts'],
         },
       },
       {

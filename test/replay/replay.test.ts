@@ -12,7 +12,8 @@ import {
   serviceRestoreLock,
 } from '../../workflows';
 import { FakeWorld } from '../workflows/support/fake-world';
-import { bundleWorkflows, createTestServer, delegateTo } from '../workflows/support/test-server';
+import { createTestServer, delegateTo } from '../workflows/support/test-server';
+import { sharedWorkflowBundle } from '../workflows/support/workflow-env';
 import { historyFromFixture, historyToFixture, runScenario, scenarios, type RecordedHistory } from './scenarios';
 
 const historiesDir = path.join(__dirname, 'histories');
@@ -40,7 +41,7 @@ describe('replay', () => {
   let workflowBundle: WorkflowBundle;
 
   beforeAll(async () => {
-    workflowBundle = await bundleWorkflows();
+    workflowBundle = sharedWorkflowBundle();
   }, 120_000);
 
   it('replays every committed history fixture without non-determinism', async () => {

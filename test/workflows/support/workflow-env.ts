@@ -1,16 +1,23 @@
 /**
- * One time-skipping test server, one workflow bundle and one worker per test file: bundling is the slow
- * part, so every test of a file shares them and swaps in a fresh FakeWorld instead.
+ * One time-skipping test server and one worker per test file, on the workflow bundle the project's global set-up
+ * made once (bundle-once.ts): every test of a file shares them and swaps in a fresh FakeWorld instead.
  */
-import { Runtime, Worker } from '@temporalio/worker';
+import { Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { FakeWorld } from './fake-world';
-import { bundleWorkflows, createTestServer, delegateTo, quietLogger } from './test-server';
+import { createTestServer, delegateTo, quietLogger } from './test-server';
 
 export { waitForStep } from './test-server';
 
 let runtimeInstalled = false;
+
+/** The bundle of this run's global set-up. */
+export function sharedWorkflowBundle(): WorkflowBundle {
+  const code = inject('workflowBundleCode');
+  if (!code) throw new Error('no workflow bundle: run the workflow tests with `--project workflows`');
+  return { code };
+}
 
 export interface WorkflowTestbed {
   readonly env: TestWorkflowEnvironment;
@@ -42,12 +49,11 @@ export function useWorkflowTestbed(name: string): WorkflowTestbed {
       Runtime.install({ logger: quietLogger() });
       runtimeInstalled = true;
     }
-    const [server, workflowBundle] = await Promise.all([createTestServer(), bundleWorkflows()]);
-    env = server;
+    env = await createTestServer();
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: testbed.taskQueue,
-      workflowBundle,
+      workflowBundle: sharedWorkflowBundle(),
       activities: delegateTo(() => testbed.world),
       // Cancellation reaches a held activity with its next heartbeat: do not wait the default 30 s.
       maxHeartbeatThrottleInterval: '50ms',
