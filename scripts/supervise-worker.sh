@@ -24,6 +24,7 @@ stop_timeout_s="${OPARETA_STOP_TIMEOUT_S:-45}"
 
 worker_pid=''
 sleep_pid=''
+term_sent_to=''
 stopping=0
 
 say() { printf '%s supervise-worker: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
@@ -39,7 +40,15 @@ on_stop_signal() {
   fi
   stopping=1
   alive "$sleep_pid" && kill "$sleep_pid" 2>/dev/null
-  if alive "$worker_pid"; then
+  ask_worker_to_stop
+}
+
+# Sends the worker its one SIGTERM. Also called right after a worker starts: a signal can arrive between the
+# fork and `worker_pid=$!` (the worker may even be up and seen by then), and its trap found no worker to stop.
+# A trap runs to completion between two commands, so once `stopping` is 1 here, term_sent_to is final.
+ask_worker_to_stop() {
+  if [ "$stopping" -eq 1 ] && [ "$term_sent_to" != "$worker_pid" ] && alive "$worker_pid"; then
+    term_sent_to="$worker_pid"
     say "stopping the worker (pid $worker_pid)"
     kill -TERM "$worker_pid" 2>/dev/null
   fi
@@ -74,6 +83,7 @@ while :; do
   setsid "$@" &
   worker_pid=$!
   if [ "$restarts" -gt 0 ]; then say "worker restarted (pid $worker_pid, restart $restarts)"; fi
+  ask_worker_to_stop
   wait_for_worker
   ran_ms=$(($(now_ms) - started_ms))
   worker_pid=''
@@ -88,6 +98,8 @@ while :; do
   say "worker exited unexpectedly (status $status) after $(seconds "$ran_ms") s; restart $restarts in $(seconds "$delay_ms") s"
   sleep "$(seconds "$delay_ms")" &
   sleep_pid=$!
+  # The same race as for the worker: a stop asked for before sleep_pid was set did not cut the sleep short.
+  if [ "$stopping" -eq 1 ]; then kill "$sleep_pid" 2>/dev/null; fi
   wait "$sleep_pid" 2>/dev/null
   sleep_pid=''
   if [ "$stopping" -eq 1 ]; then
