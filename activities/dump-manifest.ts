@@ -1,5 +1,5 @@
 import type { TableCount } from '../shared/activity-contract';
-import { grantees } from './dump-policy';
+import { grantees, ownerToAt } from './dump-policy';
 import { identifierValue, isWord, readQualifiedName, type Statement, type Token } from './dump-statement';
 
 const DUMPED_FROM = /^-- Dumped from database version (.+?)\s*$/;
@@ -64,7 +64,7 @@ export class DumpManifest {
 
   /** Call for every statement psql will run (not for those left out). */
   statement(statement: Statement): void {
-    const tokens = statement.first;
+    const tokens = statement.tokens;
     const command = tokens[0]?.text;
     if (command === 'CREATE') this.createdTable(tokens);
     else if (command === 'INSERT' && isWord(tokens[1], 'INTO')) this.addRows(tokens, 2, statement.valuesTuples);
@@ -75,9 +75,9 @@ export class DumpManifest {
 
   /** Roles named by ownership statements that the restore leaves out: still listed, for the SRE. */
   ownerNamed(statement: Statement): void {
-    const last = statement.last;
-    const at = last.findIndex((t, i) => isWord(t, 'OWNER') && isWord(last[i + 1], 'TO'));
-    if (at >= 0 && last[at + 2]) this.addRole(identifierValue(last[at + 2]), false);
+    const tokens = statement.tokens;
+    const at = ownerToAt(tokens);
+    if (at >= 0) this.addRole(identifierValue(tokens[at + 2]), false);
   }
 
   copyRows(table: string[], rows: number): void {

@@ -1,4 +1,11 @@
-import { identifierValue, isWord, readQualifiedName, type Statement, type Token } from './dump-statement';
+import {
+  identifierValue,
+  isWord,
+  MAX_STATEMENT_TOKENS,
+  readQualifiedName,
+  type Statement,
+  type Token,
+} from './dump-statement';
 
 /**
  * What a backup may make psql do. A plain pg_dump of one database only creates and fills objects inside the
@@ -78,11 +85,17 @@ export interface PolicyState {
 }
 
 export function judgeStatement(statement: Statement, state: PolicyState): Verdict {
-  const tokens = statement.first;
+  const tokens = statement.tokens;
   const command = tokens[0];
   if (!command) return { action: 'forward' };
   if (command.kind !== 'word' || !DUMP_COMMANDS.has(command.text)) {
     return { action: 'refuse', reason: `a statement pg_dump never writes (${statement.words(1)})` };
+  }
+  if (statement.truncated) {
+    return {
+      action: 'refuse',
+      reason: `a statement of more than ${MAX_STATEMENT_TOKENS.toLocaleString('en')} tokens (the reader's limit)`,
+    };
   }
   if (state.pendingDropDatabase && !isWord(command, 'CREATE', 'SET', 'SELECT')) {
     return {
@@ -100,7 +113,7 @@ function isDatabaseStatement(tokens: Token[]): boolean {
 }
 
 function judgeCommand(statement: Statement, state: PolicyState): Verdict {
-  const tokens = statement.first;
+  const tokens = statement.tokens;
   const command = tokens[0];
   switch (command.text) {
     case 'COPY':
@@ -231,7 +244,7 @@ function judgeCreate(tokens: Token[], state: PolicyState): Verdict {
 }
 
 function judgeAlter(statement: Statement, state: PolicyState): Verdict {
-  const tokens = statement.first;
+  const tokens = statement.tokens;
   const object = tokens[1];
   if (isWord(object, 'DATABASE')) return ownDatabaseOnly(databaseNameAt(tokens, 2), state, 'ALTER DATABASE');
   if (isWord(object, 'ROLE', 'USER', 'GROUP')) {
@@ -245,9 +258,7 @@ function judgeAlter(statement: Statement, state: PolicyState): Verdict {
   }
   if (isWord(object, 'DEFAULT'))
     return { action: 'drop', reason: 'default privileges belong to roles (restored without owners)' };
-  const last = statement.last;
-  const ownerTo = last.findIndex((t, i) => isWord(t, 'OWNER') && isWord(last[i + 1], 'TO') && t.depth === 0);
-  if (ownerTo >= 0)
+  if (ownerToAt(tokens) >= 0)
     return { action: 'drop', reason: 'restored without owners (the product hands ownership to the service role)' };
   return { action: 'forward' };
 }
@@ -287,7 +298,7 @@ function judgeCommentOrLabel(tokens: Token[], state: PolicyState): Verdict {
 }
 
 function judgeGrant(statement: Statement, state: PolicyState): Verdict {
-  const tokens = statement.first;
+  const tokens = statement.tokens;
   const on = tokens.findIndex((t) => isWord(t, 'ON') && t.depth === 0);
   if (on < 0) {
     return { action: 'refuse', reason: `${tokens[0].text} of role membership changes roles of the whole server` };
@@ -300,10 +311,22 @@ function judgeGrant(statement: Statement, state: PolicyState): Verdict {
   return { action: 'forward' };
 }
 
-/** Roles a GRANT/REVOKE names after TO/FROM (from the statement's last tokens). */
+/**
+ * Where `OWNER TO role` ends an ALTER (the role may be followed only by the semicolon), or -1: a column named
+ * owner (`RENAME COLUMN owner TO x`) is not an ownership change.
+ */
+export function ownerToAt(tokens: Token[]): number {
+  const end = tokens[tokens.length - 1]?.text === ';' ? tokens.length - 1 : tokens.length;
+  const at = end - 3;
+  const role = tokens[at + 2];
+  if (at < 2 || !isWord(tokens[at], 'OWNER') || !isWord(tokens[at + 1], 'TO') || tokens[at].depth !== 0) return -1;
+  return role && (role.kind === 'word' || role.kind === 'ident') ? at : -1;
+}
+
+/** Roles a GRANT/REVOKE names after its last top-level TO/FROM. */
 export function grantees(statement: Statement): string[] {
-  const last = statement.last;
-  const command = statement.first[0]?.text;
+  const last = statement.tokens;
+  const command = statement.tokens[0]?.text;
   const keyword = command === 'GRANT' ? 'TO' : command === 'REVOKE' ? 'FROM' : undefined;
   if (!keyword) return [];
   let at = last.length - 1;

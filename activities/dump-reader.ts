@@ -916,12 +916,12 @@ export class DumpReader {
 
   /** What a statement changes in psql's own reading of the lines after it. */
   private applySessionEffects(statement: Statement): void {
-    const command = statement.first[0].text;
+    const command = statement.tokens[0].text;
     if (command === 'INSERT' || command === 'SELECT' || command === 'CREATE' || command === 'ALTER') return;
     const words = statement.words(3);
     if (/^(BEGIN|START)/.test(words)) this.inTransaction = true;
     if (/^(COMMIT|END)/.test(words)) this.inTransaction = false;
-    const tokens = statement.first;
+    const tokens = statement.tokens;
     const settingAt = tokens[1]?.kind === 'word' && ['SESSION', 'LOCAL'].includes(tokens[1].text) ? 2 : 1;
     const setting = tokens[settingAt];
     if (!setting || setting.text.toLowerCase() !== 'standard_conforming_strings') return;

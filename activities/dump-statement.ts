@@ -1,6 +1,9 @@
 /**
- * What the dump reader remembers of one SQL statement while psql's lexer rules walk over it: its first tokens,
- * its last tokens, and the VALUES tuples of an INSERT. Memory is bounded whatever the statement's length.
+ * What the dump reader remembers of one SQL statement while psql's lexer rules walk over it: every token of a
+ * statement the policy judges (a COPY's 1600 columns, a GRANT's column list, an ALTER's OWNER TO at the end), so
+ * no verdict is ever taken on a truncated view; only a streaming INSERT or SELECT keeps just its head and counts
+ * its VALUES tuples. Memory is bounded: token texts are cut at MAX_TOKEN_TEXT bytes and a statement keeps at most
+ * MAX_STATEMENT_TOKENS tokens (the policy refuses a statement cut there, naming the limit).
  */
 
 export type TokenKind = 'word' | 'ident' | 'string' | 'punct' | 'number';
@@ -13,14 +16,22 @@ export interface Token {
   depth: number;
 }
 
-const FIRST_TOKENS = 24;
-const LAST_TOKENS = 12;
+/** What a streaming SELECT keeps: `SELECT pg_catalog.setval('name', n, true)` and the like fit. */
+const STREAMING_HEAD_TOKENS = 24;
+/** An INSERT's head up to VALUES: `INSERT INTO schema.table (c1, ..., c1600)` is about 3,200 tokens. */
+const INSERT_HEAD_TOKENS = 8_192;
+/**
+ * About 80 MB of tokens at most (a token costs at least one byte of input, so a 16 MB statement of one-character
+ * tokens would otherwise hold 16 M of them). No pg_dump statement short of that limit comes close: a CREATE
+ * TABLE of 1600 columns is about 10,000 tokens.
+ */
+export const MAX_STATEMENT_TOKENS = 1_000_000;
 export const MAX_TOKEN_TEXT = 256;
 const ASCII_ONLY = /^[ -~]*$/;
 
 export class Statement {
-  readonly first: Token[] = [];
-  readonly last: Token[] = [];
+  /** Every token of the statement (a streaming INSERT or SELECT: its head only; see `full`). */
+  readonly tokens: Token[] = [];
   /** Line (1-based, in the file) of the first token. */
   line = 0;
   /** Top-level VALUES tuples of an INSERT: one per `(` opened at depth 0 after the VALUES keyword. */
@@ -29,31 +40,43 @@ export class Statement {
   private valuesEnded = false;
 
   get empty(): boolean {
-    return this.first.length === 0;
+    return this.tokens.length === 0;
   }
 
   /**
-   * The first tokens are kept; past them, or past an INSERT's VALUES keyword (its table is named by then), a
-   * streaming INSERT or SELECT needs only its VALUES tuples counted: most of an --inserts dump is read that way.
+   * No more tokens are kept. A streaming INSERT past its VALUES keyword (its table is named by then) or a streaming
+   * SELECT past its head needs only its VALUES tuples counted: most of an --inserts dump is read that way. Any
+   * other statement is full only at MAX_STATEMENT_TOKENS, and then `truncated`.
    */
   full = false;
+  /** A judged statement longer than MAX_STATEMENT_TOKENS: the policy refuses it rather than judge a part. */
+  truncated = false;
 
   add(token: Token, line: number): void {
-    if (this.first.length === 0) this.line = line;
-    if (this.first.length < FIRST_TOKENS) this.first.push(token);
-    if (this.first.length >= FIRST_TOKENS) this.full = true;
-    // Only ALTER ... OWNER TO and GRANT/REVOKE ... TO are read from the end.
-    const command = this.first[0].text;
-    if (command === 'ALTER' || command === 'GRANT' || command === 'REVOKE') {
-      this.last.push(token);
-      if (this.last.length > LAST_TOKENS) this.last.shift();
-    }
+    if (this.tokens.length === 0) this.line = line;
+    if (!this.full) {
+      this.tokens.push(token);
+      if (this.tokens.length >= this.keptTokens()) this.full = true;
+    } else if (!this.streaming) this.truncated = true;
     this.countValues(token.kind, token.text, token.depth);
+  }
+
+  /** INSERT and SELECT stream on to psql before their end: the only statements judged by their head. */
+  get streaming(): boolean {
+    const command = this.tokens[0]?.text;
+    return command === 'INSERT' || command === 'SELECT';
+  }
+
+  private keptTokens(): number {
+    const command = this.tokens[0].text;
+    if (command === 'SELECT') return STREAMING_HEAD_TOKENS;
+    if (command === 'INSERT') return INSERT_HEAD_TOKENS;
+    return MAX_STATEMENT_TOKENS;
   }
 
   /** For tokens past the first ones of an INSERT: counted without being kept (or even decoded). */
   countValues(kind: TokenKind, text: string, depth: number): void {
-    if (depth !== 0 || this.valuesEnded || this.first[0]?.text !== 'INSERT') return;
+    if (depth !== 0 || this.valuesEnded || this.tokens[0]?.text !== 'INSERT') return;
     if (!this.afterValues) {
       if (kind === 'word' && text === 'VALUES') this.afterValues = this.full = true;
       return;
@@ -64,7 +87,7 @@ export class Statement {
 
   /** The first words, upper-cased, as one string: `CREATE TABLE`, `ALTER DATABASE`. */
   words(count: number): string {
-    return this.first
+    return this.tokens
       .slice(0, count)
       .map((t) => (t.kind === 'word' ? t.text : '?'))
       .join(' ');
@@ -72,7 +95,8 @@ export class Statement {
 
   /** The statement as an SRE would recognise it in an error message. */
   describe(): string {
-    const text = this.first
+    const text = this.tokens
+      .slice(0, 60)
       .map((t) => {
         if (t.kind === 'ident') return `"${t.text.replace(/"/g, '""')}"`;
         if (t.kind === 'string') return `'${t.text.slice(0, 40).replace(/'/g, "''")}'`;

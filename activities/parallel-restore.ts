@@ -424,7 +424,7 @@ export class UnitRouter {
 
 /** Whether a client_encoding setting leaves the session in UTF8 (RESET: the server's, taken as not known). */
 function setsUtf8(statement: Statement): boolean {
-  return statement.first.some(
+  return statement.tokens.some(
     (token, index) => index > 1 && ['UTF8', 'UTF-8', 'UNICODE'].includes(token.text.toUpperCase()),
   );
 }

@@ -35,7 +35,7 @@ const TRANSACTION_WORDS = ['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT
 
 export function planStatement(statement: Statement, action: Verdict['action']): StatementPlan {
   if (action === 'drop') return { kind: 'skip' };
-  const tokens = statement.first;
+  const tokens = statement.tokens;
   const command = tokens[0];
   if (!command) return { kind: 'skip' };
   if (isWord(command, ...TRANSACTION_WORDS)) return { kind: 'transaction' };
@@ -89,7 +89,7 @@ function createIndex(tokens: Token[]): StatementPlan | undefined {
  * on the table it references, so it runs after that table's keys and indexes, as pg_restore orders it.
  */
 function addConstraint(statement: Statement): StatementPlan | undefined {
-  const tokens = statement.first;
+  const tokens = statement.tokens;
   if (!isWord(tokens[0], 'ALTER') || !isWord(tokens[1], 'TABLE')) return undefined;
   let i = 2;
   if (isWord(tokens[i], 'ONLY')) i++;
@@ -108,14 +108,11 @@ function addConstraint(statement: Statement): StatementPlan | undefined {
   return { kind: 'parallel', label, locks };
 }
 
-/** The table after REFERENCES, from the first tokens or, for a long key list, the last ones. */
+/** The table after REFERENCES. */
 function referencedTable(statement: Statement): string | undefined {
-  for (const tokens of [statement.first, statement.last]) {
-    const at = tokens.findIndex((t) => isWord(t, 'REFERENCES'));
-    if (at === -1) continue;
-    return qualifiedTable(tokens, at + 1)?.name;
-  }
-  return undefined;
+  const tokens = statement.tokens;
+  const at = tokens.findIndex((t) => isWord(t, 'REFERENCES'));
+  return at === -1 ? undefined : qualifiedTable(tokens, at + 1)?.name;
 }
 
 /** `SELECT pg_catalog.setval('seq', n, bool);` touches one sequence, no table. */
