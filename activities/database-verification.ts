@@ -5,6 +5,7 @@ import type { ServiceConfig, VerificationCheck } from '../shared/node/topology';
 import { errorMessage } from './errors';
 import { redactQuotedValues } from './psql-errors';
 import { quoteIdentifier, tableCounts, type PostgresAccess } from './postgres';
+import { withRestoredDatabase } from './restored-database';
 
 /** What a long verification reports in its heartbeats: the check running and how far it is. */
 export type VerificationProgress = (details: { check: string; done: number; total: number }) => void;
@@ -21,7 +22,9 @@ export async function verifyDatabase(
   skipServiceChecks = false,
   progress: VerificationProgress = () => undefined,
 ): Promise<VerificationReport> {
-  const checks = await postgres.withClient(config, database, async (client) => {
+  // As the database's throwaway owner: a service check or a count that reaches the backup's code (a view, a
+  // policy, a function) runs it with no right beyond the database.
+  const checks = await withRestoredDatabase(postgres, config, database, async (client) => {
     const results: CheckResult[] = [{ name: 'connectivity', passed: true, detail: 'SELECT 1 answered' }];
     await client.query('SELECT 1');
     results.push(await compareRowCounts(client, expected, (done, total) => progress({ check: 'rows', done, total })));
@@ -39,7 +42,8 @@ export async function compareRowCounts(
   expected: TableCount[],
   onTable?: (done: number, total: number) => void,
 ): Promise<CheckResult> {
-  const actual = new Map((await tableCounts(client, onTable)).map((t) => [t.table, t.rows]));
+  const counted = await tableCounts(client, onTable, { liftForcedPolicies: true });
+  const actual = new Map(counted.map((t) => [t.table, t.rows]));
   const problems = expected
     .filter((e) => actual.get(e.table) !== e.rows)
     .map((e) =>
@@ -86,9 +90,10 @@ interface IndexRow {
 /**
  * bt_index_check on every leaf B-tree index, where amcheck can be used. Partitioned indexes (relkind 'I', no
  * storage of their own: their partitions' indexes are checked), other access methods, and indexes not yet valid
- * or ready are skipped and counted in the detail; other sessions' temporary schemas are left out. When amcheck
- * is missing and this role may not create it, or may not execute it, the check passes as "skipped": it must
- * never fail a valid restore.
+ * or ready are skipped and counted in the detail; other sessions' temporary schemas are left out. The check runs
+ * as the restored database's throwaway owner, which may not create amcheck (an untrusted extension): it is there
+ * when the server's template1 has it, with EXECUTE granted to PUBLIC (`opareta-dr setup-roles` does both). When it
+ * is missing or may not be executed, the check passes as "skipped", saying so: it must never fail a valid restore.
  */
 export async function checkBtreeIndexes(
   client: Client,
@@ -100,10 +105,10 @@ export async function checkBtreeIndexes(
   const indexes = await client.query<IndexRow>(
     `SELECT c.oid, c.oid::regclass::text AS name, c.relkind::text AS relkind, am.amname::text AS amname,
             (i.indisvalid AND i.indisready AND i.indislive) AS usable
-       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
-       JOIN pg_namespace n ON n.oid = c.relnamespace
+       FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+       JOIN pg_catalog.pg_am am ON am.oid = c.relam JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('i', 'I') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        AND n.nspname NOT LIKE 'pg\\_toast%' AND NOT pg_is_other_temp_schema(n.oid)
+        AND n.nspname NOT LIKE 'pg\\_toast%' AND NOT pg_catalog.pg_is_other_temp_schema(n.oid)
       ORDER BY 2`,
   );
   const partitioned = indexes.rows.filter((i) => i.relkind === 'I');
@@ -111,17 +116,13 @@ export async function checkBtreeIndexes(
   const unusable = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && !i.usable);
   const leaves = indexes.rows.filter((i) => i.relkind === 'i' && i.amname === 'btree' && i.usable);
   const failures: string[] = [];
-  try {
-    for (const [i, index] of leaves.entries()) {
-      try {
-        await client.query(`SELECT ${amcheck.fn}($1::regclass)`, [index.oid]);
-      } catch (err) {
-        failures.push(`${index.name}: ${redactQuotedValues(errorMessage(err))}`);
-      }
-      onIndex?.(i + 1, leaves.length);
+  for (const [i, index] of leaves.entries()) {
+    try {
+      await client.query(`SELECT ${amcheck.fn}($1::pg_catalog.regclass)`, [index.oid]);
+    } catch (err) {
+      failures.push(`${index.name}: ${redactQuotedValues(errorMessage(err))}`);
     }
-  } finally {
-    if (amcheck.created) await dropOurAmcheck(client);
+    onIndex?.(i + 1, leaves.length);
   }
   const skipped = [
     partitioned.length > 0 && `${partitioned.length} partitioned (${sample(partitioned.map((i) => i.name))})`,
@@ -142,52 +143,29 @@ function sample(names: string[], limit = 10): string {
   return names.length > limit ? `${shown} and ${names.length - limit} more` : shown;
 }
 
-/**
- * An amcheck the verification created is dropped again: the restored database must hold what the dump held. Left
- * in, it went live with the swap, into the next backups, and made their restores fail: an unprivileged restore
- * role may not create an untrusted extension.
- */
-async function dropOurAmcheck(client: Client): Promise<void> {
-  await client.query('DROP EXTENSION IF EXISTS amcheck').catch((err: unknown) => {
-    log.warn('could not drop the amcheck extension the verification created', { error: errorMessage(err) });
-  });
-}
-
-/** The schema-qualified bt_index_check, creating amcheck when this role may; otherwise why it is skipped. */
-async function amcheckFunction(client: Client): Promise<{ fn: string; created: boolean } | { skipped: string }> {
-  const installedIn = async () =>
-    (
-      await client.query<{ nspname: string }>(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'amcheck'",
-      )
-    ).rows[0]?.nspname;
-  let schema = await installedIn();
-  let created = false;
+/** The schema-qualified bt_index_check when amcheck is in this database and this role may run it. */
+async function amcheckFunction(client: Client): Promise<{ fn: string } | { skipped: string }> {
+  const installed = await client.query<{ nspname: string }>(
+    `SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+      WHERE e.extname = 'amcheck'`,
+  );
+  const schema = installed.rows[0]?.nspname;
   if (schema === undefined) {
-    const available = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'amcheck'");
-    if (available.rowCount === 0) return { skipped: 'amcheck is not installed on the server' };
-    let refusal: unknown;
-    await client.query('CREATE EXTENSION IF NOT EXISTS amcheck').catch((err: unknown) => (refusal = err));
-    // Looked up again either way: a concurrent verification may have created it (a unique violation here).
-    schema = await installedIn();
-    created = schema !== undefined && refusal === undefined;
-    if (schema === undefined) {
-      const code = (refusal as { code?: string } | undefined)?.code;
-      return {
-        skipped:
-          'amcheck is not installed in this database and this role cannot create it ' +
-          `(${errorMessage(refusal)}${code ? `, SQLSTATE ${code}` : ''})`,
-      };
-    }
+    return {
+      skipped:
+        'amcheck is not installed in this database; `opareta-dr setup-roles` installs it in template1, which new ' +
+        'side databases are created from',
+    };
   }
   const fn = `${quoteIdentifier(schema)}.bt_index_check`;
   const allowed = await client.query<{ allowed: boolean }>(
-    "SELECT has_function_privilege($1 || '(regclass)', 'EXECUTE') AS allowed",
+    "SELECT pg_catalog.has_function_privilege($1 || '(regclass)', 'EXECUTE') AS allowed",
     [fn],
   );
   if (!allowed.rows[0]?.allowed) {
-    if (created) await dropOurAmcheck(client);
-    return { skipped: `this role may not execute ${schema}.bt_index_check(regclass); GRANT EXECUTE to check indexes` };
+    return {
+      skipped: `this role may not execute ${schema}.bt_index_check(regclass); GRANT EXECUTE to PUBLIC in template1 to check indexes`,
+    };
   }
-  return { fn, created };
+  return { fn };
 }

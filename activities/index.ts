@@ -22,6 +22,7 @@ import { snapshotLiveDatabase, type SnapshotLimits } from './live-snapshot';
 import * as pg from './postgres';
 import { restoreBackup } from './restore';
 import { dropRestoreTarget } from './restore-confinement';
+import { handOverRestoredDatabase } from './restored-ownership';
 import { schemaFingerprint } from './schema-fingerprint';
 import { describeService, listServices, serviceConfig, serviceHosts } from './services';
 import * as standby from './standby';
@@ -137,6 +138,7 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     },
     async swapDatabaseNames({ service, names }) {
       assertSwapNames(names);
+      await handOverRestoredDatabase(postgres, config(service), names.side, names.live);
       return maintenance(service, (client) => swap.swapIn(client, names));
     },
     async swapBackDatabaseNames({ service, names }) {

@@ -12,23 +12,44 @@ const SYSTEM_DATABASES = new Set(['postgres', 'template0', 'template1']);
 
 export type PasswordReader = (config: ServiceConfig) => string;
 
+/**
+ * Every session the product opens resolves names in pg_catalog alone: a backup's `public.quote_ident(name)`, a
+ * `count(*)` aggregate of its own schema or a schema named like the role (`"$user"`) is never a candidate, since
+ * PostgreSQL picks an exact type match from any schema on the path over a pg_catalog function that needs a cast.
+ * Connection options come after the database's and the role's own settings (ALTER DATABASE/ROLE ... SET), so a
+ * setting a backup planted cannot undo it. Temporary objects are looked up last, functions never there.
+ */
+export const PINNED_SEARCH_PATH = 'pg_catalog, pg_temp';
+const PINNED_OPTIONS = '-c search_path=pg_catalog,pg_temp';
+
+/** Who a session logs in as, when not the service's configured role (a restored database's throwaway owner). */
+export interface Login {
+  user: string;
+  password: string;
+  /** More `-c name=value` options for the session, after the pinned search_path. */
+  options?: string;
+  applicationName?: string;
+}
+
 export interface PostgresAccess {
   /** Opens a connection to one database of a service, runs `fn`, and always closes it. */
-  withClient<T>(config: ServiceConfig, database: string, fn: (client: Client) => Promise<T>): Promise<T>;
+  withClient<T>(config: ServiceConfig, database: string, fn: (client: Client) => Promise<T>, login?: Login): Promise<T>;
 }
 
 export function createPostgresAccess(readPassword: PasswordReader): PostgresAccess {
   return {
-    async withClient(config, database, fn) {
-      const where = `database ${database} as ${config.user} at ${config.host}:${config.port}`;
+    async withClient(config, database, fn, login) {
+      const user = login?.user ?? config.user;
+      const where = `database ${database} as ${user} at ${config.host}:${config.port}`;
       const client = new Client({
         host: config.host,
         port: config.port,
-        user: config.user,
-        password: readPassword(config),
+        user,
+        password: login?.password ?? readPassword(config),
         database,
+        options: [PINNED_OPTIONS, login?.options].filter(Boolean).join(' '),
         connectionTimeoutMillis: 10_000,
-        application_name: 'opareta-dr',
+        application_name: login?.applicationName ?? 'opareta-dr',
         // A server that vanishes without closing the socket (host down, network cut) is noticed too.
         keepAlive: true,
       });
@@ -142,20 +163,31 @@ export async function reassignOwned(client: Client, from: string, to: string): P
 const USER_TABLES = `c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`;
 
-/** Tables with exact row counts; ONLY, as a dump's COPY of a parent excludes its children's (partitions') rows. */
+/**
+ * Tables with exact row counts; ONLY, as a dump's COPY of a parent excludes its children's (partitions') rows.
+ * `liftForcedPolicies` (a restored database, counted as the tables' owner): a table whose dump forces row-level
+ * security on its owner is counted with the policy lifted for that one query, in a transaction rolled back, so
+ * a policy neither hides rows from the count nor runs the backup's code in it.
+ */
 export async function tableCounts(
   client: Client,
   onTable?: (done: number, total: number) => void,
+  options: { liftForcedPolicies?: boolean } = {},
 ): Promise<TableCount[]> {
-  const tables = await client.query<{ name: string; schema: string; table: string }>(
-    `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname AS schema, c.relname AS table
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const tables = await client.query<{ name: string; schema: string; table: string; forced: boolean }>(
+    `SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS name,
+            n.nspname AS schema, c.relname AS table, c.relforcerowsecurity AS forced
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE ${USER_TABLES}
       ORDER BY 1`,
   );
   const counts: TableCount[] = [];
   for (const t of tables.rows) {
-    counts.push({ table: t.name, rows: await countRows(client, t.schema, t.table) });
+    const rows =
+      t.forced && options.liftForcedPolicies
+        ? await countRowsWithoutForcedPolicy(client, t.schema, t.table)
+        : await countRows(client, t.schema, t.table);
+    counts.push({ table: t.name, rows });
     onTable?.(counts.length, tables.rows.length);
   }
   return counts;
@@ -163,9 +195,21 @@ export async function tableCounts(
 
 export async function countRows(client: Client, schema: string, table: string): Promise<number> {
   const result = await client.query<{ count: string }>(
-    `SELECT count(*) AS count FROM ONLY ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
+    `SELECT pg_catalog.count(*) AS count FROM ONLY ${quoteIdentifier(schema)}.${quoteIdentifier(table)}`,
   );
   return Number(result.rows[0].count);
+}
+
+async function countRowsWithoutForcedPolicy(client: Client, schema: string, table: string): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    await client.query(
+      `ALTER TABLE ONLY ${quoteIdentifier(schema)}.${quoteIdentifier(table)} NO FORCE ROW LEVEL SECURITY`,
+    );
+    return await countRows(client, schema, table);
+  } finally {
+    await client.query('ROLLBACK');
+  }
 }
 
 /** A table of a database with what the catalog and the statistics know of it, read without locking it. */
@@ -193,10 +237,11 @@ export async function tableStatistics(client: Client): Promise<TableStatistics[]
     reltuples: number;
     live: string | null;
   }>(
-    `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, n.nspname AS schema, c.relname AS table,
+    `SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS name,
+            n.nspname AS schema, c.relname AS table,
             c.oid::int8 AS oid, c.relpages, c.reltuples::float8 AS reltuples, s.n_live_tup AS live
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid
       WHERE ${USER_TABLES}
       ORDER BY 1`,
   );

@@ -10,6 +10,7 @@ import {
   type PostgresAccess,
 } from './postgres';
 import { dropOrphanedGrantRoles } from './restore-roles';
+import { RESTORE_ROLE_PREFIX, sealRestoreRole } from './restored-database';
 
 /**
  * The restore's SQL runs as a throwaway role that is no superuser, may create nothing outside the side
@@ -24,7 +25,7 @@ export interface RestoreRole {
 
 /** One role per side database, so a retry finds and replaces its predecessor's. */
 export function restoreRoleName(targetDatabase: string): string {
-  return `opareta_restore_${createHash('sha256').update(targetDatabase).digest('hex').slice(0, 16)}`;
+  return `${RESTORE_ROLE_PREFIX}${createHash('sha256').update(targetDatabase).digest('hex').slice(0, 16)}`;
 }
 
 /** Creates the side database, owned by a new unprivileged role; returns the role and the server's superusers. */
@@ -79,19 +80,17 @@ export async function reopenConfinedTarget(
   });
 }
 
-/** Every object the restore role created now belongs to the service's role; the restore role is gone. */
-export async function handOverOwnership(
+/**
+ * The restore is done: the restore role keeps owning what it restored (the checks run as it; the swap hands it
+ * over, a drill drops it) but loses its password. The commit waits for the WAL, which puts every unit committed
+ * without waiting (synchronous_commit off) on disk before the restore says it is done.
+ */
+export async function sealRestoredDatabase(
   postgres: PostgresAccess,
   config: ServiceConfig,
-  targetDatabase: string,
   roleName: string,
 ): Promise<void> {
-  await postgres.withClient(config, targetDatabase, async (client) => {
-    // REASSIGN also moves shared objects: the side database itself.
-    await client.query(`REASSIGN OWNED BY ${quoteIdentifier(roleName)} TO ${quoteIdentifier(config.user)}`);
-    await client.query(`DROP OWNED BY ${quoteIdentifier(roleName)}`);
-  });
-  await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => dropRoleIfExists(client, roleName));
+  await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => sealRestoreRole(client, roleName));
 }
 
 /**
@@ -100,8 +99,18 @@ export async function handOverOwnership(
  * the maintenance database. Returns the grant roles dropped.
  */
 export async function dropRestoreTarget(client: Client, database: string): Promise<string[]> {
+  // Its owner is the restore role named after it, or after the scratch database a standby was kept from.
+  const owner = await client.query<{ owner: string; template: boolean }>(
+    `SELECT pg_catalog.pg_get_userbyid(datdba) AS owner, datistemplate AS template
+       FROM pg_catalog.pg_database WHERE datname = $1`,
+    [database],
+  );
+  // A backup's function may have made it a template (as its owner), which DROP DATABASE refuses.
+  if (owner.rows[0]?.template) await client.query(`ALTER DATABASE ${quoteIdentifier(database)} IS_TEMPLATE false`);
   await dropDatabase(client, database);
   await dropRoleIfExists(client, restoreRoleName(database));
+  const restoreOwner = owner.rows[0]?.owner;
+  if (restoreOwner?.startsWith(RESTORE_ROLE_PREFIX)) await dropRoleIfExists(client, restoreOwner);
   return dropOrphanedGrantRoles(client);
 }
 

@@ -53,9 +53,17 @@ export function markNotResumableSql(schema: string): string {
 
 export type LedgerState = { resumable: true; committed: Set<number> } | { resumable: false; reason: string };
 
-/** What a previous attempt left in the side database, read over the service's own connection. */
+/** What a previous attempt left in the side database, read as its throwaway owner (withRestoredDatabase). */
 export async function readLedger(client: Client, schema: string, identity: LedgerIdentity): Promise<LedgerState> {
   const s = quoteIdentifier(schema);
+  // Two plain tables of the ledger's schema, both the restore role's own: not views a backup put in their place.
+  const tables = await client.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname IN ('meta', 'units') AND c.relkind = 'r'
+        AND c.relowner = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)`,
+    [schema],
+  );
+  if (tables.rows.length !== 2) return { resumable: false, reason: 'no ledger of plain tables of the restore role' };
   let meta;
   try {
     meta = await client.query<{ file: string; size_bytes: string; cut_bytes: string; dirty: boolean }>(

@@ -30,11 +30,11 @@ import {
 import { containerPsqlVersion, hostPsqlVersion, startContainerPsql, startHostPsql } from './psql-process';
 import {
   dropRestoreTarget,
-  handOverOwnership,
   newRestrictKey,
   prepareConfinedTarget,
   psqlSupportsRestrict,
   reopenConfinedTarget,
+  sealRestoredDatabase,
   type RestoreRole,
 } from './restore-confinement';
 import {
@@ -46,6 +46,7 @@ import {
 } from './restore-failures';
 import { CopyChannel } from './copy-channel';
 import { ASYNC_COMMIT_SQL, ledgerSchema, readLedger, type LedgerIdentity } from './restore-ledger';
+import { withRestoredDatabase } from './restored-database';
 import { createProgressSignaller } from './progress-signal';
 import { ProgressTracker } from './restore-progress';
 import { RestoreRoleCreator } from './restore-roles';
@@ -174,7 +175,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     if (failed) throw new Error(`psql exited with ${failed.exitCode}`);
     const summary = read.summary!;
     assertCompleteDump(summary, file);
-    await handOverOwnership(deps.postgres, config, targetDatabase, role.name);
+    await sealRestoredDatabase(deps.postgres, config, role.name);
     const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
     const resumedFrom = units.unitsSkipped > 0 ? units.lastSkipped : undefined;
     log.info('restore finished', {
@@ -262,9 +263,10 @@ async function openTarget(
 ): Promise<{ role: RestoreRole; superusers: string[]; committed: Set<number>; resumeNote?: string }> {
   const exists = await deps.postgres.withClient(config, MAINTENANCE_DATABASE, (c) => databaseExists(c, targetDatabase));
   if (exists) {
-    const state = await deps.postgres
-      .withClient(config, targetDatabase, (c) => readLedger(c, ledgerSchema(targetDatabase), identity))
-      .catch((err: unknown) => ({ resumable: false as const, reason: errorMessage(err) }));
+    // Read as the side database's throwaway owner: the ledger's place may hold a view the backup put there.
+    const state = await withRestoredDatabase(deps.postgres, config, targetDatabase, (c) =>
+      readLedger(c, ledgerSchema(targetDatabase), identity),
+    ).catch((err: unknown) => ({ resumable: false as const, reason: errorMessage(err) }));
     if (state.resumable) {
       const reopened = await reopenConfinedTarget(deps.postgres, config, targetDatabase, jobs);
       return {

@@ -12,6 +12,11 @@ export const workerHostName = z
   .regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be lower-case letters, digits, . and - (at most 63 characters)');
 const containerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'is not a valid container name');
 
+/**
+ * The service's own checks run in the restored database as its throwaway owner with search_path pinned to
+ * `pg_catalog, pg_temp` (so a backup's function cannot stand in for a built-in): tables must be schema-qualified
+ * (`public.users`, not `users`).
+ */
 const verificationCheck = z
   .object({
     name: z.string().min(1),

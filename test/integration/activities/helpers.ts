@@ -1,3 +1,4 @@
+import { TEMPLATE1_SETUP_SQL } from '../../../shared/node/server-setup';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +51,8 @@ export async function startPostgres(label: string, user = 'shop', database = 'sh
   const port = Number(info.NetworkSettings.Ports['5432/tcp'][0].HostPort);
   const pg = { name, port, user, database };
   await waitForPostgres(pg);
+  // As `opareta-dr setup-roles` does on a real server: amcheck for the unprivileged checks of restored databases.
+  await query(pg, TEMPLATE1_SETUP_SQL, 'template1');
   return pg;
 }
 

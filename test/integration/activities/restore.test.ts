@@ -1,3 +1,4 @@
+import { restoreRoleName } from '../../../activities/restore-confinement';
 import { createReadStream } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -102,9 +103,15 @@ describe(RESTORE_BACKUP_ACTIVITY, () => {
       "SELECT DISTINCT tableowner AS owner FROM pg_tables WHERE schemaname = 'public'",
       'shop_db_restore_1',
     );
-    expect(owners).toEqual([{ owner: 'shop' }]);
-    const restoreRoles = await query(target, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'opareta_restore_%'");
-    expect(restoreRoles).toEqual([]);
+    // Until the swap, everything belongs to the throwaway restore role, which can no longer log in.
+    expect(owners).toEqual([{ owner: restoreRoleName('shop_db_restore_1') }]);
+    const restoreRoles = await query(
+      target,
+      "SELECT rolname, rolsuper, rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname LIKE 'opareta\\_restore\\_%'",
+    );
+    expect(restoreRoles).toEqual([
+      { rolname: restoreRoleName('shop_db_restore_1'), rolsuper: false, no_password: true },
+    ]);
     const notes = await query<{ note: string }>(target, 'SELECT note FROM customers WHERE id = 7', 'shop_db_restore_1');
     expect(notes).toEqual([{ note: 'tab\there\nnewline \\ backslash' }]);
   });
@@ -122,10 +129,14 @@ describe(RESTORE_BACKUP_ACTIVITY, () => {
     ]);
     expect(report.checks.at(-1)?.detail).toMatch(/^\d+ indexes checked$/);
     expect(report.passed).toBe(true);
-    // The amcheck it created is gone: the restored database holds what the dump held, nothing for the next backup.
-    expect(await query(target, "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'", 'shop_db_restore_1')).toEqual(
-      [],
-    );
+    // amcheck is template1's (the set-up's), not created by the check; the check ran as the restore role.
+    expect(
+      await query(
+        target,
+        "SELECT extowner::regrole::text AS owner FROM pg_extension WHERE extname = 'amcheck'",
+        'shop_db_restore_1',
+      ),
+    ).toEqual([{ owner: 'shop' }]);
 
     const wrong = await inActivity(() =>
       activities.verifyRestoredDatabase({
@@ -191,7 +202,7 @@ describe(RESTORE_BACKUP_ACTIVITY, () => {
     const dump = [
       "SET client_encoding = 'UTF8';",
       'SET standard_conforming_strings = on;',
-      'CREATE EXTENSION IF NOT EXISTS amcheck WITH SCHEMA public;',
+      'CREATE EXTENSION IF NOT EXISTS pgstattuple WITH SCHEMA public;',
       'CREATE TABLE public.t (id integer);',
       'COPY public.t (id) FROM stdin;',
       '1',
@@ -203,14 +214,14 @@ describe(RESTORE_BACKUP_ACTIVITY, () => {
     const restore = () =>
       inActivity(() => activities.restoreBackup({ service: 'shop', file, targetDatabase: 'shop_db_restore_ext' }));
     await expect(restore()).rejects.toThrow(
-      /line 3 \(CREATE EXTENSION IF NOT EXISTS amcheck.*\): ERROR: +permission denied to create extension "amcheck"/i,
+      /line 3 \(CREATE EXTENSION IF NOT EXISTS pgstattuple.*\): ERROR: +permission denied to create extension "pgstattuple"/i,
     );
     expect(await query(target, "SELECT 1 FROM pg_database WHERE datname = 'shop_db_restore_ext'")).toEqual([]);
-    await query(target, 'CREATE EXTENSION IF NOT EXISTS amcheck', 'template1');
+    await query(target, 'CREATE EXTENSION IF NOT EXISTS pgstattuple', 'template1');
     try {
       expect((await restore()).tables).toEqual([{ table: 'public.t', rows: 1 }]);
     } finally {
-      await query(target, 'DROP EXTENSION IF EXISTS amcheck', 'template1');
+      await query(target, 'DROP EXTENSION IF EXISTS pgstattuple', 'template1');
     }
   });
 });

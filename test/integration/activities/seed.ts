@@ -33,10 +33,10 @@ export async function seedShop(pg: PostgresContainer, customers = 5_000): Promis
 }
 
 export const SHOP_VERIFICATION = [
-  { name: 'shop has customers', countSql: 'SELECT count(*) FROM customers', atLeast: 1 },
+  { name: 'shop has customers', countSql: 'SELECT count(*) FROM public.customers', atLeast: 1 },
   {
     name: 'ledger entries of each transaction sum to zero',
     violationsSql:
-      'SELECT transaction_id, sum(amount_minor) FROM ledger_entries GROUP BY transaction_id HAVING sum(amount_minor) <> 0 LIMIT 10',
+      'SELECT transaction_id, sum(amount_minor) FROM public.ledger_entries GROUP BY transaction_id HAVING sum(amount_minor) <> 0 LIMIT 10',
   },
 ];

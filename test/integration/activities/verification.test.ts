@@ -68,11 +68,20 @@ const EXPECTED: TableCount[] = [
   { table: 'sales.events_default', rows: 0 },
 ];
 
+/**
+ * Checks run in a restored database as its owner, a throwaway restore role without privileges: the database
+ * here is made the way a restore makes a side database (from template1, owned by such a role, objects its own).
+ */
+const OWNER = 'opareta_restore_verifytest';
+const VERIFY_DB = 'verify_db';
+
 beforeAll(async () => {
   await ensureImage();
   backups = await tempDirectory('verify');
   pg = await startPostgres('verify');
-  await query(pg, SCHEMA);
+  await query(pg, `CREATE ROLE ${OWNER} NOLOGIN`);
+  await query(pg, `CREATE DATABASE ${VERIFY_DB} OWNER ${OWNER}`);
+  await query(pg, `SET ROLE ${OWNER};\n${SCHEMA}`, VERIFY_DB);
   config = testTopology({ pg, backupDirectory: backups.path }).services.shop;
 });
 
@@ -89,7 +98,7 @@ function amcheckDetail(report: Awaited<ReturnType<typeof verifyDatabase>>): stri
 
 describe('verifyDatabase on a schema with partitions, non-B-tree indexes and unicode names', () => {
   it('passes a valid database with the right counts and checks only leaf B-tree indexes', async () => {
-    const report = await verifyDatabase(postgres, config, pg.database, EXPECTED);
+    const report = await verifyDatabase(postgres, config, VERIFY_DB, EXPECTED);
     expect(report.checks.map((c) => [c.name, c.passed])).toEqual([
       ['connectivity', true],
       ['row counts equal the dump', true],
@@ -107,11 +116,12 @@ describe('verifyDatabase on a schema with partitions, non-B-tree indexes and uni
     expect(detail).toContain('6 non-B-tree (');
     expect(detail).toContain('gin "Lager"."Zähler_tags_gin"');
     expect(detail).toContain('hash "Lager"."Zähler_wert_hash"');
-    expect(detail).toContain('brin "ünïcödé_brin"');
+    expect(detail).toContain('brin public."ünïcödé_brin"');
     expect(detail).toContain('gin sales.events_2023_body_idx');
-    // amcheck was created for the check and dropped after it: the database is what the dump described, and
-    // its next backup holds no CREATE EXTENSION that an unprivileged restore could not run.
-    expect(await query(pg, "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'")).toEqual([]);
+    // amcheck came from template1 (the set-up's): the check created nothing in the database.
+    expect(
+      await query(pg, "SELECT extowner::regrole::text AS owner FROM pg_extension WHERE extname = 'amcheck'", VERIFY_DB),
+    ).toEqual([{ owner: 'shop' }]);
   });
 
   it('still fails on a real row-count mismatch and on a missing table', async () => {
@@ -119,7 +129,7 @@ describe('verifyDatabase on a schema with partitions, non-B-tree indexes and uni
       table: 'sales.gone',
       rows: 3,
     });
-    const report = await verifyDatabase(postgres, config, pg.database, wrong);
+    const report = await verifyDatabase(postgres, config, VERIFY_DB, wrong);
     expect(report.passed).toBe(false);
     expect(report.checks[1]).toEqual({
       name: 'row counts equal the dump',
@@ -140,59 +150,69 @@ describe('verifyDatabase on a schema with partitions, non-B-tree indexes and uni
        INSERT INTO public.broken SELECT generate_series(1, 2000);
        CREATE INDEX broken_v ON public.broken (v public.flip_ops);
        CREATE OR REPLACE FUNCTION public.cmp_int(int, int) RETURNS int LANGUAGE sql IMMUTABLE
-         AS 'SELECT btint4cmp($2, $1)';`,
+         AS 'SELECT btint4cmp($2, $1)';
+       ALTER TABLE public.broken OWNER TO ${OWNER};`,
+      VERIFY_DB,
     );
     try {
-      const report = await verifyDatabase(postgres, config, pg.database, [
+      const report = await verifyDatabase(postgres, config, VERIFY_DB, [
         ...EXPECTED,
         { table: 'public.broken', rows: 2000 },
       ]);
       expect(report.passed).toBe(false);
       expect(report.checks[1].passed).toBe(true);
-      expect(amcheckDetail(report)).toMatch(/^broken_v: .*invariant violated.*\(13 indexes checked; skipped /);
+      expect(amcheckDetail(report)).toMatch(/^public\.broken_v: .*invariant violated.*\(13 indexes checked; skipped /);
     } finally {
-      await query(pg, 'DROP TABLE public.broken; DROP OPERATOR CLASS public.flip_ops USING btree CASCADE');
+      await query(pg, 'DROP TABLE public.broken; DROP OPERATOR CLASS public.flip_ops USING btree CASCADE', VERIFY_DB);
     }
   });
 });
 
-describe('verifyDatabase when amcheck cannot be used by the connecting role', () => {
-  let limited: ServiceConfig;
+describe("verifyDatabase when amcheck cannot be used by the restored database's owner", () => {
+  const PLAIN_OWNER = 'opareta_restore_plaintest';
 
   beforeAll(async () => {
-    await query(pg, `CREATE ROLE plain LOGIN PASSWORD '${PASSWORD}'`);
-    await query(pg, 'CREATE DATABASE plain_db OWNER plain');
-    limited = { ...config, user: 'plain', database: 'plain_db' };
-    await postgres.withClient(limited, 'plain_db', async (client) => {
-      await client.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 4)');
-    });
+    await query(pg, `CREATE ROLE ${PLAIN_OWNER} NOLOGIN`);
+    // From template0: a server whose template1 has no amcheck (set-up not run).
+    await query(pg, `CREATE DATABASE plain_db OWNER ${PLAIN_OWNER} TEMPLATE template0`);
+    await query(
+      pg,
+      `SET ROLE ${PLAIN_OWNER}; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 4)`,
+      'plain_db',
+    );
   });
 
-  it('passes as skipped when amcheck is missing and the role may not create it', async () => {
-    const report = await verifyDatabase(postgres, limited, 'plain_db', [{ table: 'public.t', rows: 4 }]);
+  it('passes as skipped when amcheck is not in the database, creating nothing', async () => {
+    const report = await verifyDatabase(postgres, config, 'plain_db', [{ table: 'public.t', rows: 4 }]);
     expect(report.passed).toBe(true);
     expect(amcheckDetail(report)).toMatch(
-      /^skipped: amcheck is not installed in this database and this role cannot create it \(permission denied to create extension "amcheck".*SQLSTATE 42501\)$/,
+      /^skipped: amcheck is not installed in this database; `opareta-dr setup-roles` installs it in template1/,
     );
     expect(await query(pg, "SELECT 1 FROM pg_extension WHERE extname = 'amcheck'", 'plain_db')).toEqual([]);
   });
 
-  it('passes as skipped when amcheck is installed but the role may not execute it', async () => {
+  it('passes as skipped when amcheck is installed but the owner may not execute it', async () => {
     await query(pg, 'CREATE EXTENSION amcheck', 'plain_db');
-    const report = await verifyDatabase(postgres, limited, 'plain_db', [{ table: 'public.t', rows: 4 }]);
+    const report = await verifyDatabase(postgres, config, 'plain_db', [{ table: 'public.t', rows: 4 }]);
     expect(report.passed).toBe(true);
     expect(amcheckDetail(report)).toBe(
-      'skipped: this role may not execute public.bt_index_check(regclass); GRANT EXECUTE to check indexes',
+      'skipped: this role may not execute public.bt_index_check(regclass); GRANT EXECUTE to PUBLIC in template1 to check indexes',
     );
   });
 
-  it('checks once the role is granted amcheck, and a count mismatch still fails', async () => {
-    await query(pg, 'GRANT EXECUTE ON FUNCTION public.bt_index_check(regclass) TO plain', 'plain_db');
-    const report = await verifyDatabase(postgres, limited, 'plain_db', [{ table: 'public.t', rows: 4 }]);
+  it('checks once EXECUTE is granted, and a count mismatch still fails', async () => {
+    await query(pg, 'GRANT EXECUTE ON FUNCTION public.bt_index_check(regclass) TO PUBLIC', 'plain_db');
+    const report = await verifyDatabase(postgres, config, 'plain_db', [{ table: 'public.t', rows: 4 }]);
     expect(report.passed).toBe(true);
     expect(amcheckDetail(report)).toBe('1 indexes checked');
-    const wrong = await verifyDatabase(postgres, limited, 'plain_db', [{ table: 'public.t', rows: 5 }]);
+    const wrong = await verifyDatabase(postgres, config, 'plain_db', [{ table: 'public.t', rows: 5 }]);
     expect(wrong.passed).toBe(false);
     expect(wrong.checks[1].detail).toBe('public.t: 4 rows, dump has 5');
+  });
+
+  it('refuses to run checks in a database a privileged role owns', async () => {
+    await expect(verifyDatabase(postgres, config, pg.database, [])).rejects.toThrow(
+      /refusing to run checks in shop_db: it belongs to shop \(SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS\)/,
+    );
   });
 });

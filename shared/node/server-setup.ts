@@ -1,0 +1,25 @@
+/**
+ * What a superuser sets up once on each database server, so that the product never needs one afterwards
+ * (`opareta-dr setup-roles` prints and runs it; the sandbox runs it on `sandbox up`). Idempotent.
+ *
+ * amcheck in template1, with EXECUTE on its functions granted to PUBLIC: every side database is created from
+ * template1, so it holds amcheck before a byte of the backup runs, and the restored database's throwaway owner
+ * (no superuser, no membership) can check its indexes. amcheck is not a trusted extension: without this, a
+ * non-superuser could not install it, and the index check is reported as skipped.
+ */
+export const TEMPLATE1_SETUP_SQL = `CREATE EXTENSION IF NOT EXISTS amcheck;
+DO $setup$
+DECLARE fn pg_catalog.regprocedure;
+BEGIN
+  FOR fn IN
+    SELECT p.oid::pg_catalog.regprocedure
+      FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+      JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
+     WHERE e.extname = 'amcheck' AND d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.deptype = 'e'
+  LOOP
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', fn);
+  END LOOP;
+END
+$setup$;
+`;
