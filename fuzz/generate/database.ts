@@ -19,6 +19,8 @@ export interface GeneratedDatabase {
   create: string;
   /** Run inside the new database, each on its own; a unit the server rejects is skipped. */
   units: Unit[];
+  /** Quoted qualified names of its tables: patterns for --exclude-table-data. */
+  tables: string[];
 }
 
 /**
@@ -54,5 +56,11 @@ export function generateDatabase(random: Random, major: number, label: string): 
   }
   if (random.chance(0.2)) ctx.add('database setting', `ALTER DATABASE ${ident(name)} SET work_mem = '5MB'`);
   const encoding = latin1 ? "ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" : '';
-  return { name, latin1, create: `CREATE DATABASE ${ident(name)} ${encoding}`, units: ctx.units };
+  return {
+    name,
+    latin1,
+    create: `CREATE DATABASE ${ident(name)} ${encoding}`,
+    units: ctx.units,
+    tables: ctx.tables.map((t) => t.name),
+  };
 }

@@ -1,0 +1,80 @@
+import { createActivities } from '../activities';
+import type { DrActivities } from '../shared/activity-contract';
+import { parseTopology } from '../shared/node/topology';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { SUPERUSER, type PostgresServer } from './server';
+
+export const SERVICE = 'fuzz';
+const PASSWORD_ENV = 'OPARETA_FUZZ_TARGET_PASSWORD';
+
+export type ProductOutcome =
+  | { ok: true; failedChecks: string[] }
+  | { ok: false; stage: 'verifyBackup' | 'restoreBackup'; type: string; message: string; line?: number };
+
+/**
+ * The product's restore, as the workflows call it: `verifyBackup` (the integrity and policy check) and then
+ * `restoreBackup` into a fresh side database, via the host's psql (the target's psql 18, first on PATH), then
+ * `verifyRestoredDatabase` (counts against the manifest, amcheck). Activities run in a MockActivityEnvironment,
+ * as in test/integration/activities.
+ */
+export class ProductRestorer {
+  private readonly activities: DrActivities;
+
+  constructor(target: PostgresServer, backupDirectory: string) {
+    process.env[PASSWORD_ENV] = target.password;
+    // The host psql must know \restrict (this machine's is 15.18): the downloaded 18 goes first on PATH.
+    if (!process.env.PATH?.startsWith(target.binaries.clientBin)) {
+      process.env.PATH = `${target.binaries.clientBin}:${process.env.PATH ?? ''}`;
+    }
+    const topology = parseTopology({
+      name: 'dump-fuzz',
+      backupRoot: backupDirectory,
+      sandbox: true,
+      services: {
+        [SERVICE]: {
+          database: 'fuzz_live',
+          user: SUPERUSER,
+          host: '127.0.0.1',
+          port: target.port,
+          password: { env: PASSWORD_ENV },
+          databaseContainer: 'opareta-fuzz-no-container',
+          appContainers: ['opareta-fuzz-no-app'],
+          healthUrls: ['http://127.0.0.1:9/health'],
+          backupDirectory: '.',
+          verification: [],
+        },
+      },
+    });
+    this.activities = createActivities({ topology });
+  }
+
+  async restore(file: string, targetDatabase: string): Promise<ProductOutcome> {
+    let stage: 'verifyBackup' | 'restoreBackup' = 'verifyBackup';
+    try {
+      const manifest = await inActivity(() => this.activities.verifyBackup({ service: SERVICE, file }));
+      stage = 'restoreBackup';
+      await inActivity(() =>
+        this.activities.restoreBackup({ service: SERVICE, file, targetDatabase, via: 'host', jobs: 2 }),
+      );
+      const report = await inActivity(() =>
+        this.activities.verifyRestoredDatabase({
+          service: SERVICE,
+          database: targetDatabase,
+          expected: manifest.tables,
+          skipServiceChecks: true,
+        }),
+      );
+      return { ok: true, failedChecks: report.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`) };
+    } catch (err) {
+      const e = err as { type?: string; message?: string };
+      const message = e.message ?? String(err);
+      const line = /\bline (\d+)/.exec(message);
+      return { ok: false, stage, type: e.type ?? 'Error', message, line: line ? Number(line[1]) : undefined };
+    }
+  }
+}
+
+function inActivity<T>(fn: () => Promise<T>): Promise<T> {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => undefined) }).run(fn);
+}

@@ -1,0 +1,56 @@
+import type { Verdict } from './verdict';
+
+/**
+ * Cuts a failing dump down while it still fails the same way: first whole TOC entries (pg_dump's `--\n-- Name:`
+ * blocks), then rows of COPY blocks and lines of the rest, by halves. Stops after `budgetMs`.
+ */
+export async function shrinkDump(
+  dump: Buffer,
+  stillFails: (candidate: Buffer) => Promise<boolean>,
+  budgetMs: number,
+): Promise<Buffer> {
+  const deadline = Date.now() + budgetMs;
+  let pieces = splitEntries(dump.toString('utf8'));
+  pieces = await removeWhileFailing(pieces, stillFails, deadline);
+  // Within what is left, rows and lines: a COPY's header and end marker are kept by splitting only its rows.
+  const lines: string[] = [];
+  for (const piece of pieces) lines.push(...piece.split(/(?<=\n)/));
+  const kept = await removeWhileFailing(lines, stillFails, deadline, isStructuralLine);
+  return Buffer.from(kept.join(''), 'utf8');
+}
+
+function splitEntries(text: string): string[] {
+  return text.split(/(?=\n--\n-- (?:Name|Data for Name|TOC entry)[^\n]*\n--\n)/);
+}
+
+/** Lines whose removal only makes psql read the rest differently: never tried alone. */
+function isStructuralLine(line: string): boolean {
+  return /^(COPY .* FROM stdin;|\\\.)\n?$/.test(line) || /^\\(un)?restrict /.test(line);
+}
+
+async function removeWhileFailing(
+  pieces: string[],
+  stillFails: (candidate: Buffer) => Promise<boolean>,
+  deadline: number,
+  keep: (piece: string) => boolean = () => false,
+): Promise<string[]> {
+  let current = pieces;
+  for (let chunk = Math.max(1, Math.floor(current.length / 2)); chunk >= 1; chunk = Math.floor(chunk / 2)) {
+    for (let start = current.length - chunk; start >= 0; start -= chunk) {
+      if (Date.now() > deadline) return current;
+      const removed = current.slice(start, start + chunk);
+      if (removed.some(keep)) continue;
+      const candidate = [...current.slice(0, start), ...current.slice(start + chunk)];
+      if (await stillFails(Buffer.from(candidate.join(''), 'utf8'))) current = candidate;
+    }
+    if (chunk === 1) break;
+  }
+  return current;
+}
+
+/** The same failure: same verdict kind, and for a refusal the same error type. */
+export function sameFailure(original: Verdict, candidate: Verdict): boolean {
+  if (candidate.kind !== original.kind) return false;
+  const type = (v: Verdict) => /: (\w+): /.exec(v.detail[0] ?? '')?.[1];
+  return original.kind !== 'false-refusal' || type(original) === type(candidate);
+}
