@@ -4,7 +4,8 @@ import { identifierValue, isWord, readQualifiedName, type Statement, type Token 
 
 const DUMPED_FROM = /^-- Dumped from database version (.+?)\s*$/;
 const DUMPED_BY = /^-- Dumped by pg_dump version (.+?)\s*$/;
-const SIMPLE_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
+/** quote_ident leaves a name bare only when it is all lower-case letters, digits and `_` (a `$` is quoted). */
+const SIMPLE_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 /** PostgreSQL 15's keywords that are not unreserved (`pg_get_keywords()`): quote_ident quotes them. */
 const QUOTED_KEYWORDS = new Set(
   'all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean both case cast char character check coalesce collate collation column concurrently constraint create cross current_catalog current_date current_role current_schema current_time current_timestamp current_user dec decimal default deferrable desc distinct do else end except exists extract false fetch float for foreign freeze from full grant greatest group grouping having ilike in initially inner inout int integer intersect interval into is isnull join lateral leading least left like limit localtime localtimestamp national natural nchar none normalize not notnull null nullif numeric offset on only or order out outer overlaps overlay placing position precision primary real references returning right row select session_user setof similar smallint some substring symmetric table tablesample then time timestamp to trailing treat trim true union unique user using values varchar variadic verbose when where window with xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize xmltable'.split(

@@ -4,7 +4,7 @@ import { DumpManifest } from './dump-manifest';
 import { countNewlines, HeldOutput } from './dump-output';
 import { judgeStatement, type PolicyState, type Verdict } from './dump-policy';
 import { judgeMetaCommand } from './dump-meta-commands';
-import { MAX_TOKEN_TEXT, Statement, type TokenKind } from './dump-statement';
+import { identifierValue, MAX_TOKEN_TEXT, Statement, type TokenKind } from './dump-statement';
 
 /**
  * A plain SQL dump read the way psql reads it, in one streaming pass with bounded memory. The states and
@@ -167,6 +167,12 @@ export class DumpReader {
   private readonly textBuffer = Buffer.alloc(MAX_TOKEN_TEXT);
   private textLength = 0;
   private textAscii = true;
+  /**
+   * How non-ASCII bytes of names, comments and meta-command lines become text: the dump's `client_encoding`
+   * (a LATIN1 database's dump is in LATIN1), UTF-8 until it says otherwise. Names must come out as the server
+   * will store them, or the manifest names tables the restored database does not have.
+   */
+  private decodeNonAscii: (bytes: Buffer) => string = utf8Text;
   private prefixLetter = 0;
   private dollarTag = '';
   private openingTag = '';
@@ -625,7 +631,9 @@ export class DumpReader {
   }
 
   private textValue(): string {
-    return this.needTokens() ? this.textBuffer.toString('utf8', 0, this.textLength) : '';
+    if (!this.needTokens()) return '';
+    const bytes = this.textBuffer.subarray(0, this.textLength);
+    return this.textAscii ? bytes.toString('latin1') : this.decodeNonAscii(bytes);
   }
 
   /** A streaming INSERT past its first tokens needs no token text: that is most of an --inserts dump. */
@@ -778,7 +786,7 @@ export class DumpReader {
       for (const byte of Buffer.from(this.colonQuote + this.metaLine, 'latin1')) this.step(byte, -1);
       return false;
     }
-    const name = Buffer.from(this.metaLine, 'latin1').toString('utf8');
+    const name = this.decodeNonAscii(Buffer.from(this.metaLine, 'latin1'));
     if (PSQL_VARIABLES.has(name)) {
       this.refuse(this.line, `:${name}`, 'a psql variable, which psql would replace by its value');
     }
@@ -802,7 +810,7 @@ export class DumpReader {
 
   private endMeta(at: number): void {
     this.state = S.Initial;
-    const line = Buffer.from(this.metaLine, 'latin1').toString('utf8').trimEnd();
+    const line = this.decodeNonAscii(Buffer.from(this.metaLine, 'latin1')).trimEnd();
     const verdict = this.metaAtLineStart
       ? judgeMetaCommand(line, this.policy.ownDatabase)
       : ({ action: 'refuse', reason: 'a psql meta-command' } as const);
@@ -878,7 +886,8 @@ export class DumpReader {
 
   private endLineComment(): void {
     if (this.statement.empty) {
-      this.manifest.comment(this.commentText);
+      // Built a byte a character: pg_dump's `-- Data for Name:` lines name tables in the dump's encoding.
+      this.manifest.comment(this.decodeNonAscii(Buffer.from(this.commentText, 'latin1')));
       if (DUMP_COMPLETE.test(this.commentText)) this.completeSeen = true;
     }
     this.commentText = '';
@@ -924,6 +933,11 @@ export class DumpReader {
     const tokens = statement.tokens;
     const settingAt = tokens[1]?.kind === 'word' && ['SESSION', 'LOCAL'].includes(tokens[1].text) ? 2 : 1;
     const setting = tokens[settingAt];
+    if (setting?.text.toLowerCase() === 'client_encoding' && ['SET', 'RESET'].includes(tokens[0].text)) {
+      const value = tokens[0].text === 'SET' && tokens[settingAt + 2] ? identifierValue(tokens[settingAt + 2]) : '';
+      this.decodeNonAscii = decoderFor(value);
+      return;
+    }
     if (!setting || setting.text.toLowerCase() !== 'standard_conforming_strings') return;
     if (tokens[0].text === 'RESET') {
       this.stdStringsNextLine = true;
@@ -1051,4 +1065,48 @@ function isIdentCont(c: number): boolean {
 
 function isVariableChar(c: number): boolean {
   return isIdentStart(c) || isDigit(c);
+}
+
+function utf8Text(bytes: Buffer): string {
+  return bytes.toString('utf8');
+}
+
+/** PostgreSQL's single-byte and EUC client encodings (names without `_` or `-`) as WHATWG labels. */
+const ENCODING_LABELS: Record<string, string> = {
+  LATIN2: 'iso-8859-2',
+  LATIN3: 'iso-8859-3',
+  LATIN4: 'iso-8859-4',
+  LATIN5: 'iso-8859-9',
+  LATIN6: 'iso-8859-10',
+  LATIN7: 'iso-8859-13',
+  LATIN8: 'iso-8859-14',
+  LATIN9: 'iso-8859-15',
+  LATIN10: 'iso-8859-16',
+  ISO88595: 'iso-8859-5',
+  ISO88596: 'iso-8859-6',
+  ISO88597: 'iso-8859-7',
+  ISO88598: 'iso-8859-8',
+  WIN866: 'ibm866',
+  WIN874: 'windows-874',
+  KOI8R: 'koi8-r',
+  KOI8U: 'koi8-u',
+  EUCJP: 'euc-jp',
+  EUCKR: 'euc-kr',
+};
+
+/**
+ * The decoder of a `SET client_encoding` value. LATIN1 is ISO 8859-1 itself (WHATWG's label would give
+ * windows-1252); UTF8, SQL_ASCII (bytes as they are) and an encoding Node cannot decode stay UTF-8.
+ */
+export function decoderFor(encoding: string): (bytes: Buffer) => string {
+  const name = encoding.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  if (name === 'LATIN1' || name === 'ISO88591') return (bytes) => bytes.toString('latin1');
+  const label = /^WIN125[0-8]$/.test(name) ? `windows-${name.slice(3)}` : ENCODING_LABELS[name];
+  if (!label) return utf8Text;
+  try {
+    const decoder = new TextDecoder(label);
+    return (bytes) => decoder.decode(bytes);
+  } catch {
+    return utf8Text;
+  }
 }

@@ -86,6 +86,30 @@ describe('DumpReader: manifest', () => {
     });
   });
 
+  it('quotes names with `$` as quote_ident does (found by npm run fuzz:dumps)', () => {
+    const sql = ['CREATE TABLE "s$1"."dollar$$23$tag$" (id integer);', 'INSERT INTO plain_x VALUES (1);', COMPLETE];
+    expect(rows(readAllChunkings(sql.join('\n')).summary)).toEqual({
+      '"s$1"."dollar$$23$tag$"': 0,
+      'public.plain_x': 1,
+    });
+  });
+
+  it("reads names in the dump's client_encoding: a LATIN1 database's dump names tables in LATIN1 (found by npm run fuzz:dumps)", () => {
+    const latin1 = Buffer.concat([
+      Buffer.from("SET client_encoding = 'LATIN1';\n", 'latin1'),
+      Buffer.from('CREATE TABLE public."smörgåsbord 44" (id integer);\n', 'latin1'),
+      Buffer.from('--\n-- Data for Name: Zähler; Type: TABLE DATA; Schema: public; Owner: fuzz\n--\n\n', 'latin1'),
+      Buffer.from('-- load via partition root public.root\n', 'latin1'),
+      Buffer.from('COPY public.root (id) FROM stdin;\n1\n2\n\\.\n', 'latin1'),
+      Buffer.from(COMPLETE, 'latin1'),
+    ]);
+    for (const size of [1, 3, 1 << 20]) {
+      const reader = new DumpReader({ file: 't.sql.gz' });
+      for (let at = 0; at < latin1.length; at += size) reader.push(latin1.subarray(at, at + size));
+      expect(rows(reader.finish().summary)).toEqual({ 'public."smörgåsbord 44"': 0, 'public."Zähler"': 2 });
+    }
+  });
+
   it('is incomplete when cut inside a COPY block or without the closing line', () => {
     const cut = syntheticDump({ usersRows: 3 }).split('2\tuser2')[0];
     expect(read(cut + COMPLETE.replace(/\n/g, '\n')).summary.complete).toBe(false);
