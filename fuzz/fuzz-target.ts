@@ -39,7 +39,11 @@ export class FuzzTarget {
     return `${SERVICE}_${stamp.slice(0, 10).replace(/-/g, '')}_${stamp.slice(11, 19).replace(/:/g, '')}.sql.gz`;
   }
 
-  async check(dump: Buffer): Promise<Verdict> {
+  /**
+   * `jobs` > 1: the product's parallel restore. Its units run side by side, so when several statements would fail
+   * it may name a later one than psql's first: then any SQL error of the product's agrees with psql's failure.
+   */
+  async check(dump: Buffer, jobs = 1): Promise<Verdict> {
     const n = this.counter + 1;
     const file = this.nextFileName();
     const plain = path.join(this.directory, `${n}.sql`);
@@ -56,7 +60,7 @@ export class FuzzTarget {
       const psql = await restoreWithPsql(this.server, plain, createsDatabase ? 'postgres' : psqlDatabase);
       created = (await this.databases()).filter((d) => !before.has(d));
       const restoredByPsql = createsDatabase ? created.find((d) => d !== psqlDatabase) : psqlDatabase;
-      const product = await this.product.restore(file, productDatabase);
+      const product = await this.product.restore(file, productDatabase, jobs);
 
       if (psql.ok && !product.ok) {
         return {
@@ -68,8 +72,10 @@ export class FuzzTarget {
         return { kind: 'mismatch', detail: [`the product restored it; psql failed: ${firstError(psql.stderr)}`] };
       }
       if (!psql.ok && !product.ok) {
-        if (sameStatement(dump, psql.line, product.line))
+        const parallelSqlError = jobs > 1 && product.type === 'RestoreSqlError';
+        if (parallelSqlError || sameStatement(dump, psql.line, product.line, product.copyTable)) {
           return { kind: 'both-failed', detail: [firstError(psql.stderr)] };
+        }
         return {
           kind: 'mismatch',
           detail: [
@@ -118,8 +124,20 @@ function firstError(stderr: string): string {
  * psql names the line where the failing statement ends, the product the line where it starts (or the same): the
  * same statement when no line between them ends one.
  */
-function sameStatement(dump: Buffer, psqlLine: number | undefined, productLine: number | undefined): boolean {
-  if (psqlLine === undefined || productLine === undefined) return false;
+function sameStatement(
+  dump: Buffer,
+  psqlLine: number | undefined,
+  productLine: number | undefined,
+  copyTable: string | undefined,
+): boolean {
+  if (psqlLine === undefined) return false;
+  if (productLine === undefined) {
+    // A COPY's rows failed in the product: the same statement when psql failed on that table's COPY.
+    const copy = dump.toString('utf8').split('\n')[psqlLine - 1] ?? '';
+    return (
+      copyTable !== undefined && copy.startsWith('COPY ') && normaliseName(copy).includes(normaliseName(copyTable))
+    );
+  }
   if (productLine === psqlLine) return true;
   if (productLine > psqlLine) return false;
   const lines = dump
@@ -127,4 +145,9 @@ function sameStatement(dump: Buffer, psqlLine: number | undefined, productLine: 
     .split('\n')
     .slice(productLine - 1, psqlLine - 1);
   return !lines.some((line) => /;\s*$/.test(line));
+}
+
+/** Names compared without their quotes: the product writes them as quote_ident does, pg_dump as fmtId does. */
+function normaliseName(text: string): string {
+  return text.replace(/"/g, '');
 }

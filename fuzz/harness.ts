@@ -86,7 +86,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       const seeded = await seedDatabase(source, database);
       const dumpOptions = chooseDumpOptions(random, source.binaries.pgDumpMajor, database.tables);
       const file = path.join(work, `case-${index}.sql`);
-      const label = `case ${index}: server ${major}, pg_dump ${source.binaries.pgDumpMajor} ${optionSetKey(dumpOptions)}`;
+      const label = `case ${index}: server ${major}, pg_dump ${source.binaries.pgDumpMajor} ${dumpOptions.join(' ') || '(default)'}`;
       try {
         await runPgDump(source, database.name, dumpOptions, file);
       } catch (err) {
@@ -97,13 +97,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       }
       const dump = await readFile(file);
       await rm(file);
-      const verdict = await servers.target.check(dump);
+      // A third sequential (the product's failing statement must be psql's), the rest in parallel.
+      const jobs = random.pick([1, 2, 3]);
+      const verdict = await servers.target.check(dump, jobs);
       summary.cases++;
       versions.add(String(source.binaries.pgDumpMajor));
       optionSets.add(optionSetKey(dumpOptions));
       log(
         `fuzz: ${label}: ${seeded.applied} units (${seeded.skipped.length} skipped), ${dump.length} bytes: ${verdict.kind}`,
       );
+      if (verdict.kind === 'both-failed') log(`fuzz:   both failed on one statement: ${verdict.detail[0]}`);
       if (!isFailure(verdict)) continue;
       if (verdict.kind === 'false-refusal') summary.falseRefusals++;
       else summary.mismatches++;
@@ -112,7 +115,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       if (options.keepFailures) {
         const shrunk = await shrinkDump(
           dump,
-          async (candidate) => sameFailure(verdict, await servers.target.check(candidate)),
+          async (candidate) => sameFailure(verdict, await servers.target.check(candidate, jobs)),
           options.shrinkBudgetMs ?? 120_000,
         );
         fixture = await saveRegression(shrunk, {

@@ -10,7 +10,14 @@ const PASSWORD_ENV = 'OPARETA_FUZZ_TARGET_PASSWORD';
 
 export type ProductOutcome =
   | { ok: true; failedChecks: string[] }
-  | { ok: false; stage: 'verifyBackup' | 'restoreBackup'; type: string; message: string; line?: number };
+  | {
+      ok: false;
+      stage: 'verifyBackup' | 'restoreBackup';
+      type: string;
+      message: string;
+      line?: number;
+      copyTable?: string;
+    };
 
 /**
  * The product's restore, as the workflows call it: `verifyBackup` (the integrity and policy check) and then
@@ -49,13 +56,13 @@ export class ProductRestorer {
     this.activities = createActivities({ topology });
   }
 
-  async restore(file: string, targetDatabase: string): Promise<ProductOutcome> {
+  async restore(file: string, targetDatabase: string, jobs: number): Promise<ProductOutcome> {
     let stage: 'verifyBackup' | 'restoreBackup' = 'verifyBackup';
     try {
       const manifest = await inActivity(() => this.activities.verifyBackup({ service: SERVICE, file }));
       stage = 'restoreBackup';
       await inActivity(() =>
-        this.activities.restoreBackup({ service: SERVICE, file, targetDatabase, via: 'host', jobs: 2 }),
+        this.activities.restoreBackup({ service: SERVICE, file, targetDatabase, via: 'host', jobs }),
       );
       const report = await inActivity(() =>
         this.activities.verifyRestoredDatabase({
@@ -70,7 +77,16 @@ export class ProductRestorer {
       const e = err as { type?: string; message?: string };
       const message = e.message ?? String(err);
       const line = /\bline (\d+)/.exec(message);
-      return { ok: false, stage, type: e.type ?? 'Error', message, line: line ? Number(line[1]) : undefined };
+      // COPY rows go over a COPY session of their own: their failure names the table and row, not a line.
+      const copyTable = /\((.+) rows #\d+/s.exec(message)?.[1];
+      return {
+        ok: false,
+        stage,
+        type: e.type ?? 'Error',
+        message,
+        line: line ? Number(line[1]) : undefined,
+        copyTable,
+      };
     }
   }
 }

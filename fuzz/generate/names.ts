@@ -52,7 +52,8 @@ export class NameMaker {
       case 2:
         return `${r.pick(unicode)} ${n}`;
       case 3:
-        return this.longName(`${kind}${n}_`, r.pick(['x', 'ä', this.latin1 ? 'é' : '表']));
+        // In LATIN1 'ä' is one byte, two once restored into UTF-8: a 63-byte name would be cut and could collide.
+        return this.longName(`${kind}${n}_`, this.latin1 ? 'x' : r.pick(['x', 'ä', '表']));
       case 4:
         return `${kind} "quoted" ${n}`;
       case 5:
