@@ -264,4 +264,23 @@ describe('DumpReader: --create dumps', () => {
     expect(refusal('CREATE DATABASE a;\nALTER DATABASE argus_db SET x = 1;\n').message).toMatch(/another database/);
     expect(refusal('CREATE TABLE t (id int);\nDROP DATABASE IF EXISTS argus_db;\n').message).toMatch(/DROP DATABASE/);
   });
+
+  it('leaves out the \\encoding SQL_ASCII that pg_dump writes before its own \\connect, refuses it elsewhere (found by npm run fuzz:dumps)', () => {
+    // pg_dump 15.14+, 16.10+, 17.6+, 18 with --create, for a database name with non-ASCII characters.
+    const sql = [
+      'CREATE DATABASE "fuzz c3 ""db"" ü" WITH TEMPLATE = template0 ENCODING = \'UTF8\';',
+      '\\unrestrict key1',
+      '\\encoding SQL_ASCII',
+      '\\connect -reuse-previous=on "dbname=\'fuzz c3 ""db"" ü\'"',
+      '\\restrict key1',
+      "SET client_encoding = 'UTF8';",
+      'CREATE TABLE public.t (id int);',
+      COMPLETE,
+    ].join('\n');
+    const { output, summary } = readAllChunkings(sql);
+    expect(summary.refusals).toEqual([]);
+    expect(output).not.toMatch(/encoding SQL_ASCII|connect/);
+    expect(refusal('\\encoding SQL_ASCII\nCREATE TABLE t (id int);\n').message).toMatch(/meta-command/);
+    expect(refusal('CREATE DATABASE a;\n\\encoding SJIS\n\\connect a\n').message).toMatch(/meta-command/);
+  });
 });
