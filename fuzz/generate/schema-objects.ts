@@ -71,17 +71,11 @@ export function addUserTypes(ctx: GenerationContext): void {
   }
 }
 
+/** Collations from libc's "C" only: the PyPI builds (the target 18 among them) have no ICU. */
 export function addCollationsAndSearch(ctx: GenerationContext): void {
   const r = ctx.random;
   if (r.chance(0.4)) {
     ctx.add('collation', `CREATE COLLATION ${qualified(ctx.schema(), ctx.names.next('collation'))} FROM "C"`);
-  }
-  if (r.chance(0.2)) {
-    const name = qualified(ctx.schema(), ctx.names.next('icu'));
-    ctx.add(
-      'icu collation',
-      `CREATE COLLATION ${name} (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
-    );
   }
   if (r.chance(0.4)) {
     const dictionary = qualified(ctx.schema(), ctx.names.next('dictionary'));
