@@ -18,6 +18,8 @@ import {
 } from './helpers';
 
 const FILE = 'shop_20240301_020000.sql.gz';
+/** Held half-way by a pg_sleep between two COPY blocks: the cancel lands mid-restore on any machine. */
+const HELD_FILE = 'shop_20240302_020000.sql.gz';
 let pg: PostgresContainer;
 let backups: Awaited<ReturnType<typeof tempDirectory>>;
 let activities: DrActivities;
@@ -26,8 +28,9 @@ beforeAll(async () => {
   await ensureImage();
   backups = await tempDirectory('cancel');
   pg = await startPostgres('cancel');
-  // About 200 MB of SQL: long enough that the restore is mid-stream at the second heartbeat.
+  // About 200 MB of SQL, for the restore after the cancel.
   await writeSyntheticDump(path.join(backups.path, FILE), 3_000_000);
+  await writeSyntheticDump(path.join(backups.path, HELD_FILE), 1_000_000, 'public.events', 200_000);
   activities = createActivities({ topology: testTopology({ pg, backupDirectory: backups.path }) });
 });
 
@@ -36,22 +39,28 @@ afterAll(async () => {
   await backups?.remove();
 });
 
+async function sleepingInRestore(): Promise<boolean> {
+  const rows = await query(
+    pg,
+    "SELECT 1 FROM pg_stat_activity WHERE datname = 'shop_db_cancelled' AND state = 'active' AND query LIKE '%pg_sleep(3600)%'",
+  );
+  return rows.length > 0;
+}
+
 describe('cancelling a restore', () => {
   it('through the activity context stops psql in the container and leaves no target database', async () => {
     const env = activityEnvironment();
     const heartbeats: RestoreProgress[] = [];
     let psqlWhenCancelled: string[] = [];
-    let cancelling: Promise<void> | undefined;
-    env.on('heartbeat', (progress: RestoreProgress) => {
-      heartbeats.push(progress);
-      if (cancelling || progress.bytesDone === 0) return;
-      cancelling = processesMatching(pg.name, 'psql').then((found) => {
-        psqlWhenCancelled = found;
-        env.cancel();
-      });
-    });
+    env.on('heartbeat', (progress: RestoreProgress) => heartbeats.push(progress));
+    // The gate: cancelled once the restore sits in the dump's pg_sleep, with the rows after it still unread.
+    const cancelling = (async () => {
+      while (!(await sleepingInRestore())) await new Promise((resolve) => setTimeout(resolve, 200));
+      psqlWhenCancelled = await processesMatching(pg.name, 'psql');
+      env.cancel();
+    })();
     const outcome = await inActivity(
-      () => activities.restoreBackup({ service: 'shop', file: FILE, targetDatabase: 'shop_db_cancelled' }),
+      () => activities.restoreBackup({ service: 'shop', file: HELD_FILE, targetDatabase: 'shop_db_cancelled' }),
       env,
     ).then(
       () => 'completed',

@@ -216,8 +216,17 @@ export async function ensureImage(): Promise<void> {
   await ensureSandboxImages({ noPull: true, log: () => undefined });
 }
 
-/** A dump shaped like pg_dump's, one table of `rows` rows, gzipped while written: big files without a server. */
-export async function writeSyntheticDump(file: string, rows: number, table = 'public.events'): Promise<void> {
+/**
+ * A dump shaped like pg_dump's, one table of `rows` rows, gzipped while written: big files without a server.
+ * `holdAfterRows`: the COPY block ends there and `SELECT pg_catalog.pg_sleep(3600)` follows before the rest of the
+ * rows, a gate that holds a restore half-way on any machine, however fast, until the test cancels it.
+ */
+export async function writeSyntheticDump(
+  file: string,
+  rows: number,
+  table = 'public.events',
+  holdAfterRows?: number,
+): Promise<void> {
   const gzip = createGzip({ level: 1 });
   const done = pipeline(gzip, createWriteStream(file));
   const write = async (text: string) => {
@@ -233,6 +242,10 @@ export async function writeSyntheticDump(file: string, rows: number, table = 'pu
     let text = '';
     for (let id = start; id < Math.min(start + batch, rows + 1); id++) {
       text += `${id}\tpayload-${id}-abcdefghijklmnopqrstuvwxyz0123456789\t${id * 7}\n`;
+      if (id === holdAfterRows) {
+        text +=
+          '\\.\n\nSELECT pg_catalog.pg_sleep(3600);\n\n' + `COPY ${table} (id, payload, amount_minor) FROM stdin;\n`;
+      }
     }
     await write(text);
   }
