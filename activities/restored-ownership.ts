@@ -1,6 +1,7 @@
 import { log } from '@temporalio/activity';
 import type { Client } from 'pg';
 import { ErrorType } from '../shared/errors';
+import { ownerRoleName } from '../shared/node/server-setup';
 import type { ServiceConfig } from '../shared/node/topology';
 import { failure } from './errors';
 import { MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
@@ -16,7 +17,7 @@ import { adoptDatabaseState, RESTORE_ROLE_PREFIX, resetDatabaseState, throwawayO
  */
 export async function restoredObjectsOwner(client: Client, config: ServiceConfig): Promise<string> {
   if (!(await isSuperuser(client, config.user))) return config.user;
-  const owner = `${config.user}_owner`.slice(0, 63);
+  const owner = ownerRoleName(config.user);
   const existing = await client.query<{ rolsuper: boolean }>(
     'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1',
     [owner],

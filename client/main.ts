@@ -4,6 +4,7 @@ import { registerControlCommands } from './commands/control';
 import { registerHistoryCommands } from './commands/history';
 import { registerHostCommands } from './commands/hosts';
 import { registerSandboxCommands } from './commands/sandbox';
+import { registerSetupRolesCommand } from './commands/setup-roles';
 import { registerScheduleCommands } from './commands/schedule';
 import { registerStartCommands } from './commands/start-workflows';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerHistoryCommands(program);
   registerHostCommands(program);
   registerSandboxCommands(program);
+  registerSetupRolesCommand(program);
   return program;
 }
 

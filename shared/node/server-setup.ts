@@ -23,3 +23,25 @@ BEGIN
 END
 $setup$;
 `;
+
+/** Quotes an identifier for SQL, whatever its spelling. */
+function quoted(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The role restored objects go to when the service's role is a superuser (activities/restored-ownership.ts). */
+export function ownerRoleName(serviceRole: string): string {
+  return `${serviceRole}_owner`.slice(0, 63);
+}
+
+/**
+ * For a service whose role is a superuser: the NOLOGIN owner its restored objects are given instead, with the
+ * service's role a member of it. Run in any database; the caller skips the CREATE when the role exists.
+ */
+export function ownerRoleSetupSql(serviceRole: string): { create: string; grant: string } {
+  const owner = quoted(ownerRoleName(serviceRole));
+  return {
+    create: `CREATE ROLE ${owner} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
+    grant: `GRANT ${owner} TO ${quoted(serviceRole)}`,
+  };
+}
