@@ -4,12 +4,26 @@ import { runFuzz, summaryLine } from './harness';
 import { MAJORS, type Major } from './postgres-binaries';
 
 /**
- * `npm run fuzz:dumps -- [--seed S] [--cases N] [--majors 12,18] [--no-keep]`: random databases on PostgreSQL 12
+ * `npm run fuzz:dumps -- [--seed S] [--cases N] [--majors 12,18] [--shrink-seconds N] [--no-keep]`: random databases on PostgreSQL 12
  * to 18, dumped by their pg_dump under random options, restored by psql and by the product into a server 18,
  * compared. Ends with the summary line; exits 1 when a false refusal or a mismatch was found.
  */
-function parseArguments(argv: string[]): { seed: string; cases: number; majors: Major[]; keep: boolean } {
-  const result = { seed: randomBytes(4).toString('hex'), cases: 20, majors: [...MAJORS] as Major[], keep: true };
+interface Arguments {
+  seed: string;
+  cases: number;
+  majors: Major[];
+  keep: boolean;
+  shrinkSeconds: number;
+}
+
+function parseArguments(argv: string[]): Arguments {
+  const result: Arguments = {
+    seed: randomBytes(4).toString('hex'),
+    cases: 20,
+    majors: [...MAJORS],
+    keep: true,
+    shrinkSeconds: 120,
+  };
   for (let i = 0; i < argv.length; i++) {
     const value = () => {
       const v = argv[++i];
@@ -33,11 +47,16 @@ function parseArguments(argv: string[]): { seed: string; cases: number; majors: 
             return major;
           });
         break;
+      case '--shrink-seconds':
+        result.shrinkSeconds = Number(value());
+        break;
       case '--no-keep':
         result.keep = false;
         break;
       default:
-        throw new Error(`unknown argument ${argv[i]} (--seed S, --cases N, --majors 12,18, --no-keep)`);
+        throw new Error(
+          `unknown argument ${argv[i]} (--seed S, --cases N, --majors 12,18, --shrink-seconds N, --no-keep)`,
+        );
     }
   }
   return result;
@@ -53,6 +72,7 @@ async function main(): Promise<void> {
     majors: args.majors,
     projectRoot: path.join(__dirname, '..'),
     keepFailures: args.keep,
+    shrinkBudgetMs: args.shrinkSeconds * 1000,
     log: (line) => console.log(line),
   });
   console.log(`fuzz: seed ${args.seed}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
