@@ -73,11 +73,15 @@ export async function allowConnections(config: ServiceConfig): Promise<void> {
   }
 }
 
-/** Roles the restore confinement creates (activities/restore-confinement.ts), which should not outlive it. */
+/**
+ * Roles the restore confinement creates (activities/restore-confinement.ts) that outlived their database: a
+ * restore role owns its side, scratch or standby database until the swap hands it over or the database is dropped.
+ */
 export async function restoreRoles(config: ServiceConfig): Promise<string[]> {
   return withDatabase(config, 'postgres', async (client) => {
     const { rows } = await client.query<{ rolname: string }>(
-      "SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'opareta_restore_') ORDER BY rolname",
+      `SELECT rolname FROM pg_roles r WHERE starts_with(rolname, 'opareta_restore_')
+          AND NOT EXISTS (SELECT 1 FROM pg_database d WHERE d.datdba = r.oid) ORDER BY rolname`,
     );
     return rows.map((r) => r.rolname);
   });
