@@ -48,9 +48,20 @@ async function removeWhileFailing(
   return current;
 }
 
-/** The same failure: same verdict kind, and for a refusal the same error type. */
+/**
+ * The same failure: the same verdict and the same kind of detail, so that shrinking never drifts to another
+ * failure. A mismatch keeps its first two fields (`verification: row counts equal the dump`, `content (- psql, +
+ * product)`, `the product restored it; psql failed`), a refusal also its error type and reason (`BackupUnsafe`,
+ * `a psql meta-command`); numbers and file names aside.
+ */
 export function sameFailure(original: Verdict, candidate: Verdict): boolean {
-  if (candidate.kind !== original.kind) return false;
-  const type = (v: Verdict) => /: (\w+): /.exec(v.detail[0] ?? '')?.[1];
-  return original.kind !== 'false-refusal' || type(original) === type(candidate);
+  return candidate.kind === original.kind && failureSignature(candidate) === failureSignature(original);
+}
+
+function failureSignature(verdict: Verdict): string {
+  const fields = (verdict.detail[0] ?? '')
+    .replace(/\d+/g, 'N')
+    .replace(/\S+\.sql\.gz/g, 'FILE')
+    .split(':');
+  return fields.slice(0, verdict.kind === 'false-refusal' ? 4 : 2).join(':');
 }
