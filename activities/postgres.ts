@@ -36,10 +36,16 @@ export interface PostgresAccess {
   withClient<T>(config: ServiceConfig, database: string, fn: (client: Client) => Promise<T>, login?: Login): Promise<T>;
 }
 
+/** The role the worker's own sessions log in as. */
+export function workerRole(config: ServiceConfig): string {
+  return config.operator?.user ?? config.user;
+}
+
 export function createPostgresAccess(readPassword: PasswordReader): PostgresAccess {
   return {
     async withClient(config, database, fn, login) {
-      const user = login?.user ?? config.user;
+      // The operator role when the service names one: the service's own role is the apps'.
+      const user = login?.user ?? workerRole(config);
       const where = `database ${database} as ${user} at ${config.host}:${config.port}`;
       const client = new Client({
         host: config.host,

@@ -43,6 +43,8 @@ export async function prepareConfinedTarget(
       `CREATE ROLE ${quoteIdentifier(role.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION ` +
         `NOBYPASSRLS CONNECTION LIMIT ${connectionLimit(connections)} PASSWORD ${client.escapeLiteral(role.password)}`,
     );
+    // A non-superuser worker may give a database only to a role it is a member of (its CREATEROLE lets it).
+    await client.query(`GRANT ${quoteIdentifier(role.name)} TO CURRENT_USER`);
     await createDatabase(client, targetDatabase, role.name);
     return { role, superusers: await superuserNames(client) };
   });

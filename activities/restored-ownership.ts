@@ -31,6 +31,8 @@ export async function restoredObjectsOwner(client: Client, config: ServiceConfig
         if ((err as { code?: string }).code !== '42710') throw err; // created by a concurrent restore
       });
     await client.query(`GRANT ${quoteIdentifier(owner)} TO ${quoteIdentifier(config.user)}`);
+    // REASSIGN OWNED hands objects only to a role the worker is a member of (a superuser worker needs nothing).
+    await client.query(`GRANT ${quoteIdentifier(owner)} TO CURRENT_USER`);
   } else if (existing.rows[0].rolsuper) {
     throw failure(
       ErrorType.ConfigError,

@@ -1,14 +1,22 @@
 import type { Command } from 'commander';
 import { Client } from 'pg';
-import { ownerRoleName, ownerRoleSetupSql, TEMPLATE1_SETUP_SQL } from '../../shared/node/server-setup';
+import { readDatabasePassword } from '../../shared/node/secrets';
+import {
+  operatorRoleSetupSql,
+  ownerRoleName,
+  ownerRoleSetupSql,
+  TEMPLATE1_SETUP_SQL,
+} from '../../shared/node/server-setup';
 import { settings } from '../../shared/node/settings';
 import { loadTopology, type ServiceConfig } from '../../shared/node/topology';
 import { action } from '../action';
 
-interface SetupOptions {
+export interface SetupOptions {
   superuser: string;
   service?: string[];
   dryRun?: boolean;
+  /** Where the statements are printed; standard output by default. */
+  say?: (line: string) => void;
 }
 
 /**
@@ -40,8 +48,9 @@ export function registerSetupRolesCommand(program: Command): void {
     );
 }
 
-async function setUpService(name: string, config: ServiceConfig, o: SetupOptions): Promise<void> {
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+/** One service's server; exported for the least-privilege tests, which set their servers up the same way. */
+export async function setUpService(name: string, config: ServiceConfig, o: SetupOptions): Promise<void> {
+  const say = o.say ?? ((line: string) => process.stdout.write(`${line}\n`));
   say(`-- ${name}: ${config.host}:${config.port} as ${o.superuser}`);
   say(`-- in template1:\n${TEMPLATE1_SETUP_SQL}`);
   const client = o.dryRun ? undefined : await connect(config, o.superuser, 'template1');
@@ -51,22 +60,40 @@ async function setUpService(name: string, config: ServiceConfig, o: SetupOptions
       ? (await client.query<{ s: boolean }>('SELECT rolsuper AS s FROM pg_roles WHERE rolname = $1', [config.user]))
           .rows[0]?.s === true
       : true;
+    const roleExists = async (role: string) =>
+      client ? ((await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount ?? 0) > 0 : false;
+    const run = async (sql: string) => {
+      say(`${sql};`);
+      await client?.query(sql);
+    };
+    const memberOf = [config.user];
     if (!superuser) {
       say(`-- ${config.user} is no superuser: restored objects go to it; no owner role needed`);
+    } else {
+      const owner = ownerRoleName(config.user);
+      say(
+        `-- ${config.user} is a superuser: restored objects go to ${owner} instead (make ${config.user} NOSUPERUSER)`,
+      );
+      const sql = ownerRoleSetupSql(config.user);
+      if (!(await roleExists(owner))) await run(sql.create);
+      await run(sql.grant);
+      memberOf.push(owner);
+    }
+    if (!config.operator) {
+      say(`-- no operator in the config for ${name}: the worker connects as ${config.user}`);
       return;
     }
-    const owner = ownerRoleName(config.user);
-    say(`-- ${config.user} is a superuser: restored objects go to ${owner} instead (make ${config.user} NOSUPERUSER)`);
-    const sql = ownerRoleSetupSql(config.user);
-    const exists = client
-      ? ((await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [owner])).rowCount ?? 0) > 0
-      : false;
-    if (!exists) {
-      say(`${sql.create};`);
-      await client?.query(sql.create);
+    const operator = operatorRoleSetupSql(config.operator.user, memberOf);
+    if (!(await roleExists(config.operator.user))) await run(operator.create);
+    await run(operator.alter);
+    for (const grant of operator.grants) await run(grant);
+    say(`ALTER ROLE ${config.operator.user} PASSWORD '***';  -- from ${config.operator.password.env}`);
+    if (client) {
+      const password = readDatabasePassword(config);
+      await client.query(
+        `ALTER ROLE "${config.operator.user.replace(/"/g, '""')}" PASSWORD ${client.escapeLiteral(password)}`,
+      );
     }
-    say(`${sql.grant};`);
-    await client?.query(sql.grant);
   } finally {
     await client?.end();
   }

@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
 import type { ServiceConfig } from './topology';
 
-/** Reads a service's database password on the worker: the environment first, then the secret file. */
+/**
+ * Reads, on the worker, the password of the role the worker connects as: the operator's when the service names
+ * one, else the service role's. The environment first, then the secret file.
+ */
 export function readDatabasePassword(service: ServiceConfig): string {
-  const fromEnv = process.env[service.password.env];
+  const { user, password } = service.operator ?? { user: service.user, password: service.password };
+  const fromEnv = process.env[password.env];
   if (fromEnv) return fromEnv;
-  if (service.password.file) {
+  if (password.file) {
     try {
-      return readFileSync(service.password.file, 'utf8').trim();
+      return readFileSync(password.file, 'utf8').trim();
     } catch {
       // fall through to the error that names both sources
     }
   }
   throw new Error(
-    `no password for database user ${service.user}: set ${service.password.env}` +
-      (service.password.file ? ` or create ${service.password.file}` : ''),
+    `no password for database user ${user}: set ${password.env}` + (password.file ? ` or create ${password.file}` : ''),
   );
 }

@@ -45,3 +45,26 @@ export function ownerRoleSetupSql(serviceRole: string): { create: string; grant:
     grant: `GRANT ${owner} TO ${quoted(serviceRole)}`,
   };
 }
+
+/**
+ * The operator role the worker connects as: no superuser. CREATEDB and CREATEROLE for the side databases and their
+ * throwaway roles; pg_signal_backend to end sessions before a rename; pg_read_all_stats for database sizes and the
+ * progress views; pg_read_all_data for the live database's row counts; a member of the service's role (and of its
+ * owner role) to rename, drop and hand over what those own. It never runs a query in a restored database but
+ * REASSIGN OWNED and DROP OWNED (activities/README.md). The password is set by the caller, never printed.
+ */
+export function operatorRoleSetupSql(
+  operator: string,
+  memberOf: string[],
+): { create: string; alter: string; grants: string[] } {
+  const role = quoted(operator);
+  const attributes = 'LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS';
+  return {
+    create: `CREATE ROLE ${role} ${attributes}`,
+    alter: `ALTER ROLE ${role} ${attributes}`,
+    grants: [
+      `GRANT pg_signal_backend, pg_read_all_stats, pg_read_all_data TO ${role}`,
+      ...memberOf.map((r) => `GRANT ${quoted(r)} TO ${role}`),
+    ],
+  };
+}

@@ -71,6 +71,12 @@ export const serviceSchema = z
     port: z.number().int().min(1).max(65535).default(5432),
     /** Where the password comes from; never the password itself. */
     password: secretSource,
+    /**
+     * The role the worker connects as (README "Least privilege"): no superuser, only what the server-level steps
+     * need (`opareta-dr setup-roles` creates it). Unset: the worker connects as `user`, which then needs those
+     * rights itself, and a superuser `user` is logged as a risk.
+     */
+    operator: z.object({ user: identifier, password: secretSource }).strict().optional(),
     databaseContainer: containerName,
     appContainers: z.array(containerName).min(1),
     healthUrls: z.array(z.url()).min(1),

@@ -166,6 +166,8 @@ export interface TopologyParts {
   appContainers?: string[];
   healthUrls?: string[];
   verification?: unknown[];
+  /** The role the worker connects as (same password as the service's here); unset: the service's role. */
+  operator?: string;
 }
 
 /** A one-service topology pointing at the test's own containers and backup directory. */
@@ -187,6 +189,7 @@ export function testTopology(parts: TopologyParts): Topology {
         healthUrls: parts.healthUrls ?? ['http://127.0.0.1:9/health'],
         backupDirectory: '.',
         verification: parts.verification ?? [],
+        ...(parts.operator ? { operator: { user: parts.operator, password: { env: PASSWORD_ENV } } } : {}),
       },
     },
   });
