@@ -11,7 +11,7 @@ export async function shrinkDump(
 ): Promise<Buffer> {
   const deadline = Date.now() + budgetMs;
   let pieces = splitEntries(dump.toString('utf8'));
-  pieces = await removeWhileFailing(pieces, stillFails, deadline);
+  pieces = await removeWhileFailing(pieces, stillFails, deadline, (piece) => STRUCTURAL_LINE.test(piece));
   // Within what is left, rows and lines: a COPY's header and end marker are kept by splitting only its rows.
   const lines: string[] = [];
   for (const piece of pieces) lines.push(...piece.split(/(?<=\n)/));
@@ -23,9 +23,17 @@ function splitEntries(text: string): string[] {
   return text.split(/(?=\n--\n-- (?:Name|Data for Name|TOC entry)[^\n]*\n--\n)/);
 }
 
-/** Lines whose removal only makes psql read the rest differently: never tried alone. */
+/**
+ * What keeps a shrunk dump one that pg_dump could have written: COPY headers and end markers, `\restrict` pairs, a
+ * --create dump's CREATE DATABASE, `\encoding` and `\connect`, the session's encoding and string settings.
+ * Without them a dump may fail for a reason of its own (the product rightly refuses a `\encoding` with no
+ * CREATE DATABASE before it).
+ */
+const STRUCTURAL_LINE =
+  /^(COPY .* FROM stdin;|\\\.|\\(un)?restrict .*|CREATE DATABASE .*|\\connect .*|\\encoding .*|SET (client_encoding|standard_conforming_strings) .*)$/m;
+
 function isStructuralLine(line: string): boolean {
-  return /^(COPY .* FROM stdin;|\\\.)\n?$/.test(line) || /^\\(un)?restrict /.test(line);
+  return STRUCTURAL_LINE.test(line);
 }
 
 async function removeWhileFailing(
