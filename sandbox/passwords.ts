@@ -8,10 +8,19 @@ import type { ServiceConfig } from '../shared/node/topology';
  * worker and the sandbox agree), else the secret file, created with a random password on first use.
  */
 export function ensureSandboxPassword(service: ServiceConfig): string {
-  const fromEnv = process.env[service.password.env];
+  return ensureSandboxSecret(service.password, service.user);
+}
+
+/** The same for the operator role the worker connects as, when the sandbox config names one. */
+export function ensureOperatorPassword(service: ServiceConfig): string | undefined {
+  return service.operator && ensureSandboxSecret(service.operator.password, service.operator.user);
+}
+
+function ensureSandboxSecret(source: ServiceConfig['password'], user: string): string {
+  const fromEnv = process.env[source.env];
   if (fromEnv) return fromEnv;
-  const file = service.password.file;
-  if (!file) throw new Error(`the sandbox needs password.file or ${service.password.env} for user ${service.user}`);
+  const file = source.file;
+  if (!file) throw new Error(`the sandbox needs password.file or ${source.env} for user ${user}`);
   if (existsSync(file)) {
     const stored = readFileSync(file, 'utf8').trim();
     if (stored) return stored;

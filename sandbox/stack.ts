@@ -1,12 +1,12 @@
 import { docker, execOrThrow, inspectOrUndefined } from '../shared/node/docker';
-import { TEMPLATE1_SETUP_SQL } from '../shared/node/server-setup';
+import { setUpService } from '../shared/node/server-setup-run';
 import { ensureContainer, ensureNetwork, removeContainer, waitHealthy } from './containers';
 import { ensureBackupGenerations } from './backup';
 import { ensureSampleData } from './data';
 import { httpStatus } from './http-status';
 import { withLock } from './lock';
 import { ensureSandboxImages } from './images';
-import { ensureSandboxPassword } from './passwords';
+import { ensureOperatorPassword, ensureSandboxPassword } from './passwords';
 import { appSpecs, databaseSpec, networkName, volumeName } from './spec';
 import { loadSandboxTopology } from './topology';
 import type { Topology } from '../shared/node/topology';
@@ -44,7 +44,13 @@ async function up(options: SandboxUpOptions): Promise<void> {
     await waitHealthy(service.databaseContainer, DATABASE_READY_MS);
     await applyPassword(service.databaseContainer, service.user, passwords.get(name)!);
     await ensureDatabaseExists(service.databaseContainer, service.user, service.database);
-    await setUpServer(service.databaseContainer, service.user);
+    // The product's own one-time set-up (opareta-dr setup-roles): the service's role is the image's superuser.
+    ensureOperatorPassword(service);
+    await setUpService(name, service, {
+      superuser: service.user,
+      password: passwords.get(name)!,
+      say: () => undefined,
+    });
     if (options.data !== false) await ensureSampleData(name, { topology, log });
   }
   for (const [name, service] of services) {
@@ -68,13 +74,6 @@ async function applyPassword(container: string, user: string, password: string):
   const role = `"${user.replace(/"/g, '""')}"`;
   await execOrThrow(container, ['psql', '-U', user, '-d', 'postgres', '-q', '-v', 'ON_ERROR_STOP=1'], {
     stdin: `ALTER ROLE ${role} PASSWORD '${password.replace(/'/g, "''")}';\n`,
-  });
-}
-
-/** The one-time superuser set-up of a server (shared/node/server-setup.ts), over the Unix socket. */
-async function setUpServer(container: string, superuser: string): Promise<void> {
-  await execOrThrow(container, ['psql', '-U', superuser, '-d', 'template1', '-q', '-X', '-v', 'ON_ERROR_STOP=1'], {
-    stdin: TEMPLATE1_SETUP_SQL,
   });
 }
 

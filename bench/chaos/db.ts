@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { quoteIdentifier } from '../../activities/postgres';
+import { quoteIdentifier, workerRole } from '../../activities/postgres';
 import { readDatabasePassword } from '../../shared/node/secrets';
 import type { ServiceConfig } from '../../shared/node/topology';
 
@@ -11,7 +11,8 @@ export async function connect(config: ServiceConfig, database: string): Promise<
   const client = new Client({
     host: config.host,
     port: config.port,
-    user: config.user,
+    // As the worker connects: the operator role where the config names one (its password is the one read).
+    user: workerRole(config),
     password: readDatabasePassword(config),
     database,
     connectionTimeoutMillis: 10_000,

@@ -188,6 +188,15 @@ function resolvePaths(topology: Topology, source: string): Topology {
         ...s,
         backupDirectory: path.resolve(backupRoot, s.backupDirectory),
         password: { ...s.password, file: s.password.file && path.resolve(base, s.password.file) },
+        ...(s.operator && {
+          operator: {
+            ...s.operator,
+            password: {
+              ...s.operator.password,
+              file: s.operator.password.file && path.resolve(base, s.operator.password.file),
+            },
+          },
+        }),
       },
     ]),
   );

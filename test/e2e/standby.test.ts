@@ -115,7 +115,7 @@ describe('warm standby on the sandbox', () => {
     const postgres = createPostgresAccess(readDatabasePassword);
     const column = 'e2e_standby_probe';
     await postgres.withClient(config, config.database, (c) =>
-      c.query(`ALTER TABLE users ADD COLUMN ${quoteIdentifier(column)} int`),
+      c.query(`ALTER TABLE public.users ADD COLUMN ${quoteIdentifier(column)} int`),
     );
     try {
       const result = await restoreLatest();
@@ -125,7 +125,7 @@ describe('warm standby on the sandbox', () => {
     } finally {
       // The restore put the backup's schema live; the probe is gone unless the restore failed before its swap.
       await postgres.withClient(config, config.database, (c) =>
-        c.query(`ALTER TABLE users DROP COLUMN IF EXISTS ${quoteIdentifier(column)}`),
+        c.query(`ALTER TABLE public.users DROP COLUMN IF EXISTS ${quoteIdentifier(column)}`),
       );
     }
   }, 300_000);

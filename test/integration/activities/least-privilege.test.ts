@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import { restoreRoleName } from '../../../activities/restore-confinement';
-import { setUpService } from '../../../client/commands/setup-roles';
+import { setUpService } from '../../../shared/node/server-setup-run';
 import type { DrActivities } from '../../../shared/activity-contract';
 import type { Topology } from '../../../shared/node/topology';
 import {
