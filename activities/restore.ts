@@ -237,20 +237,22 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
   }
 }
 
-/** psql's `\restrict` where it knows it; a host psql that does not is refused, a container's is warned about. */
-async function chooseRestrictKey(deps: RestoreDependencies, request: RestoreRequest): Promise<string | undefined> {
+/**
+ * psql's `\restrict` with a random key: every meta-command after it is refused by psql itself, a second wall
+ * behind the dump reader. A psql that does not know it (older than 15.14, 16.10, 17.6, 14.19, 13.22) is refused,
+ * in the container as on the host: inside the container the local socket may trust every OS user, so running
+ * psql as `nobody` is no barrier there.
+ */
+async function chooseRestrictKey(deps: RestoreDependencies, request: RestoreRequest): Promise<string> {
   const psqlVersion =
     request.via === 'host' ? await hostPsqlVersion() : await containerPsqlVersion(deps.containers, request.config);
   if (psqlSupportsRestrict(psqlVersion)) return newRestrictKey();
-  // In the container a missed meta-command would still run as `nobody` there; on the worker's host it must not run.
-  if (request.via === 'host') {
-    throw failure(
-      ErrorType.ConfigError,
-      `the worker host's ${psqlVersion} does not know \\restrict (15.14, 16.10, 17.6 or later): restore via the container or upgrade psql`,
-    );
-  }
-  log.warn("the container's psql does not know \\restrict; relying on the dump reader and nobody", { psqlVersion });
-  return undefined;
+  const where = request.via === 'host' ? "the worker host's" : `the container ${request.config.databaseContainer}'s`;
+  throw failure(
+    ErrorType.ConfigError,
+    `${where} ${psqlVersion} does not know \\restrict (15.14, 16.10, 17.6 or later): upgrade psql there` +
+      (request.via === 'host' ? ' or restore via the container' : ''),
+  );
 }
 
 /** A fresh side database, or the one a lost attempt left when its ledger says where to resume. */
@@ -291,7 +293,7 @@ async function startConnection(
   number: number,
   nonce: string,
   router: UnitRouter,
-  restrictKey: string | undefined,
+  restrictKey: string,
 ): Promise<UnitConnection> {
   const slot: { connection?: UnitConnection } = {};
   const acknowledgements = acknowledgementReader(nonce, (unit) => router.scheduler.acknowledge(slot.connection!, unit));
@@ -302,7 +304,7 @@ async function startConnection(
       : await startContainerPsql(deps.containers, request.config, request.targetDatabase, role, options);
   slot.connection = new UnitConnection(number, psql, CONNECTION_BUFFER_BYTES, () => router.scheduler.wake());
   // psql first reads the product's own `\restrict` line: every meta-command after it is refused.
-  if (restrictKey) slot.connection.write(`\\restrict ${restrictKey}\n`);
+  slot.connection.write(`\\restrict ${restrictKey}\n`);
   slot.connection.write(`SET maintenance_work_mem = '${request.config.restoreMaintenanceWorkMemMb ?? 512}MB';\n`);
   slot.connection.write(ASYNC_COMMIT_SQL);
   slot.connection.copy = await CopyChannel.open(
