@@ -8,6 +8,7 @@ import { planQueues } from './host-activities';
 import { workerHostFrom } from './host-option';
 import { installLastResortHandlers } from './last-resort';
 import { activityMetricsInterceptor } from './metrics/activity-metrics';
+import { warnAboutSuperusers } from './privilege-check';
 import { ensureSearchAttributes } from './search-attributes';
 import { installRuntime } from './telemetry';
 import { workflowCodeOptions } from './workflow-code';
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
         workflowCode,
       }),
     );
+    const services = [...new Set(queues.flatMap((q) => q.services))];
+    void warnAboutSuperusers(topology, services, (entry) => console.log(JSON.stringify(entry)));
     // Each Worker stops gracefully on SIGINT/SIGTERM (Ctrl-C); one that fails stops the others too.
     await runTogether(workers);
   } finally {

@@ -4,6 +4,7 @@ import { createActivities } from '../../../activities';
 import { restoreRoleName } from '../../../activities/restore-confinement';
 import { setUpService } from '../../../shared/node/server-setup-run';
 import type { DrActivities } from '../../../shared/activity-contract';
+import { warnAboutSuperusers } from '../../../worker/privilege-check';
 import type { Topology } from '../../../shared/node/topology';
 import {
   dumpToFile,
@@ -90,6 +91,15 @@ describe('a server set up by setup-roles, with no superuser in the config', () =
       { rolname: 'shop', rolsuper: false },
     ]);
     expect((await run((a) => a.checkConnectivity({ service: 'shop' }))).serverVersion).toMatch(/^15\./);
+    // The worker's start-up check finds no superuser to warn about; on a legacy config it would name them.
+    const warnings: object[] = [];
+    await warnAboutSuperusers(topology, ['shop'], (entry) => warnings.push(entry));
+    expect(warnings).toEqual([]);
+    const legacy = testTopology({ pg: server, backupDirectory: backups.path });
+    await warnAboutSuperusers(legacy, ['shop'], (entry) => warnings.push(entry));
+    expect(warnings).toMatchObject([
+      { level: 'WARN', message: 'superuser in the restore path', superusers: ['postgres'] },
+    ]);
   });
 
   it('restores, verifies (amcheck included), swaps in and swaps back', async () => {
