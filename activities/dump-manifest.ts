@@ -45,6 +45,11 @@ export class DumpManifest {
   /** Schema and name from pg_dump's last "Data for Name" comment (as pg_dump prints them: unquoted). */
   private dataFor?: [string, string];
   private loadViaRoot = false;
+  /**
+   * Created tables by their names as pg_dump's comments print them (CR and LF turned into spaces, its
+   * sanitize_line): a "Data for Name" comment names a partition `new line` that was created as `"new\nline"`.
+   */
+  private readonly createdByCommentName = new Map<string, string[]>();
   pgDumpVersion?: string;
   serverVersion?: string;
   onRole?: (role: string) => void;
@@ -82,7 +87,10 @@ export class DumpManifest {
   }
 
   copyRows(table: string[], rows: number): void {
-    const target = this.loadViaRoot && this.dataFor ? this.dataFor : table;
+    const target =
+      this.loadViaRoot && this.dataFor
+        ? (this.createdByCommentName.get(commentNameKey(this.dataFor)) ?? this.dataFor)
+        : table;
     const name = this.tableName(target);
     this.rows.set(name, (this.rows.get(name) ?? 0) + rows);
   }
@@ -105,6 +113,11 @@ export class DumpManifest {
     if (!name) return;
     const qualified = this.tableName(name.parts);
     if (!this.rows.has(qualified)) this.rows.set(qualified, 0);
+    const parts = name.parts.length >= 2 ? name.parts.slice(-2) : [this.searchPath[0] ?? 'public', ...name.parts];
+    const key = commentNameKey(parts);
+    if (!this.createdByCommentName.has(key) && this.createdByCommentName.size < 100_000) {
+      this.createdByCommentName.set(key, parts);
+    }
   }
 
   private addRows(tokens: Token[], index: number, tuples: number): void {
@@ -156,4 +169,9 @@ export class DumpManifest {
     this.neededRoles.add(role);
     this.onRole?.(role);
   }
+}
+
+/** Schema and name as pg_dump's comment lines print them: CR and LF become spaces. */
+function commentNameKey(parts: string[]): string {
+  return parts.map((p) => p.replace(/[\r\n]/g, ' ')).join('\u0000');
 }

@@ -110,6 +110,26 @@ describe('DumpReader: manifest', () => {
     }
   });
 
+  it('finds a partition named with a newline from the comment of a --load-via-partition-root block (found by npm run fuzz:dumps)', () => {
+    // pg_dump prints names in its comments with CR and LF turned into spaces.
+    const sql = [
+      'CREATE TABLE public.root (k integer) PARTITION BY RANGE (k);',
+      'CREATE TABLE "table"."new',
+      'line 88" (k integer);',
+      '--',
+      '-- Data for Name: new line 88; Type: TABLE DATA; Schema: table; Owner: fuzz',
+      '--',
+      '',
+      '-- load via partition root public.root',
+      'COPY public.root (k) FROM stdin;',
+      '1',
+      '2',
+      '\\.',
+      COMPLETE,
+    ].join('\n');
+    expect(rows(readAllChunkings(sql).summary)).toEqual({ 'public.root': 0, '"table"."new\nline 88"': 2 });
+  });
+
   it('is incomplete when cut inside a COPY block or without the closing line', () => {
     const cut = syntheticDump({ usersRows: 3 }).split('2\tuser2')[0];
     expect(read(cut + COMPLETE.replace(/\n/g, '\n')).summary.complete).toBe(false);
