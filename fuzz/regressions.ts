@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { format } from 'prettier';
 import type { Verdict } from './verdict';
 
 /** Where failing dumps are kept (shrunk), each `<name>.sql` with `<name>.json` saying where it came from. */
@@ -22,7 +23,9 @@ export async function saveRegression(dump: Buffer, record: RegressionRecord): Pr
   const hash = createHash('sha256').update(dump).digest('hex').slice(0, 10);
   const name = `${record.verdict.kind}-pg${record.serverMajor}-${hash}`;
   await writeFile(path.join(REGRESSIONS_DIRECTORY, `${name}.sql`), dump);
-  await writeFile(path.join(REGRESSIONS_DIRECTORY, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  // Formatted as `prettier --check .` (npm run lint) wants it.
+  const json = await format(JSON.stringify(record), { parser: 'json' });
+  await writeFile(path.join(REGRESSIONS_DIRECTORY, `${name}.json`), json);
   return path.join('test', 'fixtures', 'dump-regressions', `${name}.sql`);
 }
 
