@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { DumpReader } from '../activities/dump-reader';
 
@@ -34,12 +34,35 @@ function insertHeavySql(rows: number): Buffer[] {
   return chunks;
 }
 
+/**
+ * Statements the policy judges whole (issue 20): wide CREATE TABLEs, their COPY headers with every column, column
+ * GRANTs, ALTER ... OWNER TO. Each table is `columns` wide, with a few rows.
+ */
+function schemaHeavySql(tables: number, columns: number): Buffer[] {
+  const lines: string[] = ['SET standard_conforming_strings = on;'];
+  const names = Array.from({ length: columns }, (_, c) => `"column number ${c}"`);
+  for (let t = 0; t < tables; t++) {
+    const table = `public."wide table ${t}"`;
+    lines.push(`CREATE TABLE ${table} (${names.map((n) => `${n} integer DEFAULT ${t}`).join(', ')});`);
+    lines.push(`ALTER TABLE ${table} OWNER TO app;`);
+    lines.push(`GRANT SELECT (${names.join(', ')}) ON TABLE ${table} TO reporting;`);
+    lines.push(`COPY ${table} (${names.join(', ')}) FROM stdin;`);
+    for (let r = 0; r < 3; r++) lines.push(names.map((_, c) => String(r + c)).join('\t'));
+    lines.push('\\.');
+  }
+  const all = Buffer.from(lines.join('\n') + '\n');
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < all.length; at += CHUNK) chunks.push(all.subarray(at, at + CHUNK));
+  return chunks;
+}
+
 function measure(label: string, chunks: Buffer[]): void {
   const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
   const rounds = 3;
   const seconds: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const reader = new DumpReader({ file: label });
+    // Not enforcing: the same work, and a reader from before issue 20 (which refused wide COPYs) measures too.
+    const reader = new DumpReader({ file: label, enforce: false });
     const started = process.hrtime.bigint();
     for (const chunk of chunks) reader.push(chunk);
     reader.finish();
@@ -53,12 +76,10 @@ function measure(label: string, chunks: Buffer[]): void {
 
 async function main(): Promise<void> {
   const file = process.argv[2] ?? '.data/bench/bench_20240101_000000.sql.gz';
-  try {
-    measure('copy-heavy', await loadSql(file, 400 * 1024 * 1024));
-  } catch (err) {
-    console.log(`no COPY-heavy dump at ${file} (${(err as Error).message}); run npm run bench once to make it`);
-  }
+  if (existsSync(file)) measure('copy-heavy', await loadSql(file, 400 * 1024 * 1024));
+  else console.log(`no COPY-heavy dump at ${file}; run npm run bench once to make it`);
   measure('insert-heavy', insertHeavySql(1_500_000));
+  measure('schema-heavy', schemaHeavySql(2_000, 60));
 }
 
 void main();
