@@ -104,7 +104,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       versions.add(String(source.binaries.pgDumpMajor));
       optionSets.add(optionSetKey(dumpOptions));
       log(
-        `fuzz: ${label}: ${seeded.applied} units (${seeded.skipped.length} skipped), ${dump.length} bytes: ${verdict.kind}`,
+        `fuzz: ${label}: ${seeded.applied} units (${seeded.skipped.length} skipped), ${dump.length} bytes, jobs ${jobs}: ${verdict.kind}`,
       );
       if (verdict.kind === 'both-failed') log(`fuzz:   both failed on one statement: ${verdict.detail[0]}`);
       if (!isFailure(verdict)) continue;

@@ -15,7 +15,7 @@ import { isFailure } from '../../../fuzz/verdict';
  */
 const PROJECT_ROOT = path.join(__dirname, '..', '..', '..');
 const FIXED_SEED = 'npm-test-1';
-const CASES_PER_SEED = 28;
+const CASES_PER_SEED = 21;
 const FUZZ_TIMEOUT_MS = 600_000;
 
 afterAll(() => runCleanups());
