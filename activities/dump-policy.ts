@@ -19,27 +19,39 @@ export type Verdict =
   | { action: 'refuse'; reason: string }
   | { action: 'copy'; table: string[] };
 
-/** Client encodings whose multibyte characters may contain `\` or `'` bytes: psql's lexer and ours could disagree. */
+/**
+ * Client encodings whose multibyte characters may contain `\` or `'` bytes, so psql's lexer and ours could disagree:
+ * every spelling the server accepts for them. The server compares names as clean_encoding_name() leaves them
+ * (lower case, letters and digits only: `Shift-JIS`, `shift_jis` and `SHIFTJIS` are one name).
+ */
 const UNSAFE_CLIENT_ENCODINGS = new Set([
-  'SJIS',
-  'SHIFT_JIS',
-  'BIG5',
-  'GBK',
-  'UHC',
-  'GB18030',
-  'JOHAB',
-  'MSKANJI',
-  'CP932',
-  'CP936',
-  'CP949',
-  'CP950',
-  'SHIFTJIS2004',
-  'SHIFT_JIS_2004',
-  'WIN932',
-  'WIN936',
-  'WIN949',
-  'WIN950',
+  'sjis',
+  'shiftjis',
+  'mskanji',
+  'win932',
+  'windows932',
+  'cp932',
+  'big5',
+  'win950',
+  'windows950',
+  'cp950',
+  'gbk',
+  'win936',
+  'windows936',
+  'cp936',
+  'uhc',
+  'win949',
+  'windows949',
+  'cp949',
+  'gb18030',
+  'johab',
+  'shiftjis2004',
 ]);
+
+/** An encoding name as the server compares it (clean_encoding_name in PostgreSQL's encnames.c). */
+export function cleanEncodingName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
 
 /** First words a pg_dump output is made of; anything else (DO, CALL, LOAD, DELETE, ...) is not a dump's. */
 const DUMP_COMMANDS = new Set([
@@ -133,6 +145,8 @@ function judgeCommand(statement: Statement, state: PolicyState): Verdict {
     case 'GRANT':
     case 'REVOKE':
       return judgeGrant(statement, state);
+    case 'SELECT':
+      return judgeSelect(tokens);
     default:
       return { action: 'forward' };
   }
@@ -153,6 +167,20 @@ function judgeCopy(tokens: Token[]): Verdict {
   if (tokens.some((t) => isWord(t, 'PROGRAM')))
     return { action: 'refuse', reason: 'COPY ... PROGRAM runs a shell command' };
   return { action: 'refuse', reason: 'COPY other than "COPY table FROM stdin" (server files, TO, options)' };
+}
+
+/**
+ * pg_dump calls set_config with a literal name only (`set_config('search_path', '', false)`). A computed name
+ * could switch standard_conforming_strings or client_encoding, which change how psql reads what follows, past
+ * the text scan that looks for those names.
+ */
+function judgeSelect(tokens: Token[]): Verdict {
+  const call = tokens.findIndex((t, i) => isWord(t, 'SET_CONFIG') && tokens[i + 1]?.text === '(');
+  // The first argument must be one string literal, followed by the comma: not an expression that starts with one.
+  if (call >= 0 && (tokens[call + 2]?.kind !== 'string' || tokens[call + 3]?.text !== ',')) {
+    return { action: 'refuse', reason: 'set_config with a computed setting name' };
+  }
+  return { action: 'forward' };
 }
 
 function isEnd(tokens: Token[], index: number): boolean {
@@ -182,7 +210,8 @@ function judgeSet(tokens: Token[], state: PolicyState): Verdict {
     }
     return { action: 'drop', reason: 'restored without owners (the product hands ownership to the service role)' };
   }
-  if (name === 'client_encoding' && UNSAFE_CLIENT_ENCODINGS.has(value.toUpperCase().replace(/-/g, '_'))) {
+  // SET NAMES is the SQL standard's spelling of SET client_encoding.
+  if ((name === 'client_encoding' || name === 'names') && UNSAFE_CLIENT_ENCODINGS.has(cleanEncodingName(value))) {
     return {
       action: 'refuse',
       reason: `client_encoding ${value}: psql would read its multibyte characters differently`,

@@ -1041,6 +1041,16 @@ export class DumpReader {
   /** The server functions that reach outside the database, wherever they appear (function bodies included). */
   private scanForDangerousCalls(chunk: Buffer, from: number, to: number): void {
     if (to <= from) return;
+    // psql reads its input a line at a time as C strings: a NUL byte ends the line for psql, not for this reader.
+    const nul = chunk.indexOf(0, from);
+    if (nul >= 0 && nul < to) {
+      const line = this.line - countNewlines(chunk.subarray(nul, to));
+      this.refuse(
+        Math.max(1, line),
+        'a NUL byte',
+        'a NUL byte outside COPY data: psql would read the line differently',
+      );
+    }
     const text = this.scanCarry + chunk.toString('latin1', from, to);
     const match = DANGEROUS_FUNCTIONS.exec(text) ?? DANGEROUS_SETTINGS.exec(text);
     this.scanCarry = match ? '' : text.slice(-64);

@@ -304,3 +304,56 @@ describe('DumpReader: --create dumps', () => {
     expect(refusal('CREATE DATABASE a;\n\\encoding SJIS\n\\connect a\n').message).toMatch(/meta-command/);
   });
 });
+
+describe('DumpReader: whole statements (issue 20) and what psql could read differently (issue 19)', () => {
+  const columns = Array.from({ length: 1600 }, (_, i) => `"col ""${i}"" é"`);
+
+  it('judges a COPY of 1600 columns, a GRANT of many columns and OWNER TO on all their tokens', () => {
+    const sql = [
+      `CREATE TABLE public.wide (${columns.map((c) => `${c} integer`).join(', ')});`,
+      `ALTER TABLE public.wide OWNER TO app;`,
+      `GRANT SELECT (${columns.slice(0, 40).join(', ')}) ON TABLE public.wide TO reporting, "Audit Team";`,
+      `COPY public.wide (${columns.join(', ')}) FROM stdin;`,
+      columns.map((_, i) => String(i)).join('\t'),
+      '\\.',
+      'ALTER TABLE public.wide RENAME COLUMN "col ""0"" é" TO owner;',
+      'ALTER TABLE ONLY public.wide ALTER COLUMN owner SET DEFAULT 1;',
+      COMPLETE,
+    ].join('\n');
+    const { output, summary, roles } = read(sql);
+    expect(rows(summary)).toEqual({ 'public.wide': 1 });
+    expect(roles).toEqual(['reporting', 'Audit Team']);
+    expect(summary.leftOut).toEqual({
+      'restored without owners (the product hands ownership to the service role)': 1,
+    });
+    // A column named owner is no OWNER TO: those statements reach psql.
+    expect(output).toContain('RENAME COLUMN "col ""0"" é" TO owner;');
+    expect(output).toContain('ALTER COLUMN owner SET DEFAULT 1;');
+  });
+
+  it('refuses every spelling of an unsafe client encoding the server accepts, and SET NAMES', () => {
+    for (const statement of [
+      "SET client_encoding = 'Shift-JIS';",
+      "SET client_encoding TO 'MS_Kanji';",
+      "SET client_encoding = 'windows-936';",
+      'SET client_encoding = big5;',
+      "SET NAMES 'sjis';",
+    ]) {
+      expect(refusal(`${statement}\nSELECT 1;\n${COMPLETE}`).message, statement).toMatch(/client_encoding/);
+    }
+    expect(read(`SET client_encoding = 'LATIN-1';\nSET NAMES 'utf8';\nSELECT 1;\n${COMPLETE}`).output).toContain(
+      'SELECT 1;',
+    );
+  });
+
+  it('refuses set_config with a computed name at the top level; pg_dump writes literal names only', () => {
+    expect(
+      refusal(`SELECT pg_catalog.set_config('standard_' || 'conforming_strings', 'off', false);\n${COMPLETE}`).message,
+    ).toMatch(/set_config with a computed setting name/);
+    expect(read(`SELECT pg_catalog.set_config('search_path', '', false);\n${COMPLETE}`).output).toContain('set_config');
+  });
+
+  it('refuses a NUL byte outside COPY data: psql would end the line there', () => {
+    expect(refusal(`SELECT 'a\0b';\n${COMPLETE}`).message).toMatch(/NUL byte/);
+  });
+});
