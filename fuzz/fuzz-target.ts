@@ -8,7 +8,7 @@ import { createGzip } from 'node:zlib';
 import { databaseContent, differences, dropDatabaseIfExists, schemaOf } from './compare';
 import { onCleanup } from './cleanup';
 import { restoreWithPsql } from './restore-psql';
-import { ProductRestorer, SERVICE } from './restore-product';
+import { ProductRestorer, SERVICE, type ProductSettings } from './restore-product';
 import type { PostgresServer } from './server';
 import type { Verdict } from './verdict';
 
@@ -43,7 +43,8 @@ export class FuzzTarget {
    * `jobs` > 1: the product's parallel restore. Its units run side by side, so when several statements would fail
    * it may name a later one than psql's first: then any SQL error of the product's agrees with psql's failure.
    */
-  async check(dump: Buffer, jobs = 1): Promise<Verdict> {
+  async check(dump: Buffer, settings: ProductSettings = { jobs: 1 }): Promise<Verdict> {
+    const { jobs } = settings;
     const n = this.counter + 1;
     const file = this.nextFileName();
     const plain = path.join(this.directory, `${n}.sql`);
@@ -60,7 +61,7 @@ export class FuzzTarget {
       const psql = await restoreWithPsql(this.server, plain, createsDatabase ? 'postgres' : psqlDatabase);
       created = (await this.databases()).filter((d) => !before.has(d));
       const restoredByPsql = createsDatabase ? created.find((d) => d !== psqlDatabase) : psqlDatabase;
-      const product = await this.product.restore(file, productDatabase, jobs);
+      const product = await this.product.restore(file, productDatabase, settings);
 
       if (psql.ok && !product.ok) {
         return {

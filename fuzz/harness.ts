@@ -99,12 +99,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       await rm(file);
       // A third sequential (the product's failing statement must be psql's), the rest in parallel.
       const jobs = random.pick([1, 2, 3]);
-      const verdict = await servers.target.check(dump, jobs);
+      const settings = { jobs, copyCutBytes: random.pick([undefined, 512, 4096]) };
+      const verdict = await servers.target.check(dump, settings);
       summary.cases++;
       versions.add(String(source.binaries.pgDumpMajor));
       optionSets.add(optionSetKey(dumpOptions));
       log(
-        `fuzz: ${label}: ${seeded.applied} units (${seeded.skipped.length} skipped), ${dump.length} bytes, jobs ${jobs}: ${verdict.kind}`,
+        `fuzz: ${label}: ${seeded.applied} units (${seeded.skipped.length} skipped), ${dump.length} bytes, jobs ${jobs}, cut ${settings.copyCutBytes ?? '8 MB'}: ${verdict.kind}`,
       );
       if (verdict.kind === 'both-failed') log(`fuzz:   both failed on one statement: ${verdict.detail[0]}`);
       if (!isFailure(verdict)) continue;
@@ -115,7 +116,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       if (options.keepFailures) {
         const shrunk = await shrinkDump(
           dump,
-          async (candidate) => sameFailure(verdict, await servers.target.check(candidate, jobs)),
+          async (candidate) => sameFailure(verdict, await servers.target.check(candidate, settings)),
           options.shrinkBudgetMs ?? 120_000,
         );
         fixture = await saveRegression(shrunk, {

@@ -1,6 +1,6 @@
 import { createActivities } from '../activities';
 import type { DrActivities } from '../shared/activity-contract';
-import { parseTopology } from '../shared/node/topology';
+import { parseTopology, type Topology } from '../shared/node/topology';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { SUPERUSER, type PostgresServer } from './server';
@@ -25,8 +25,16 @@ export type ProductOutcome =
  * `verifyRestoredDatabase` (counts against the manifest, amcheck). Activities run in a MockActivityEnvironment,
  * as in test/integration/activities.
  */
+/** How the product restores one dump: connections, and COPY rows per unit (the product's default: 8 MB). */
+export interface ProductSettings {
+  jobs: number;
+  /** Small cuts split the small COPY blocks of fuzz dumps into many units, as 8 MB cuts split big tables. */
+  copyCutBytes?: number;
+}
+
 export class ProductRestorer {
-  private readonly activities: DrActivities;
+  private readonly activitiesByCut = new Map<number | undefined, DrActivities>();
+  private readonly topology: Topology;
 
   constructor(target: PostgresServer, backupDirectory: string) {
     process.env[PASSWORD_ENV] = target.password;
@@ -34,7 +42,7 @@ export class ProductRestorer {
     if (!process.env.PATH?.startsWith(target.binaries.clientBin)) {
       process.env.PATH = `${target.binaries.clientBin}:${process.env.PATH ?? ''}`;
     }
-    const topology = parseTopology({
+    this.topology = parseTopology({
       name: 'dump-fuzz',
       backupRoot: backupDirectory,
       sandbox: true,
@@ -53,19 +61,30 @@ export class ProductRestorer {
         },
       },
     });
-    this.activities = createActivities({ topology });
   }
 
-  async restore(file: string, targetDatabase: string, jobs: number): Promise<ProductOutcome> {
+  private activities(copyCutBytes: number | undefined): DrActivities {
+    let activities = this.activitiesByCut.get(copyCutBytes);
+    if (!activities) {
+      activities = createActivities({ topology: this.topology, copyCutBytes });
+      this.activitiesByCut.set(copyCutBytes, activities);
+    }
+    return activities;
+  }
+
+  async restore(
+    file: string,
+    targetDatabase: string,
+    { jobs, copyCutBytes }: ProductSettings,
+  ): Promise<ProductOutcome> {
+    const activities = this.activities(copyCutBytes);
     let stage: 'verifyBackup' | 'restoreBackup' = 'verifyBackup';
     try {
-      const manifest = await inActivity(() => this.activities.verifyBackup({ service: SERVICE, file }));
+      const manifest = await inActivity(() => activities.verifyBackup({ service: SERVICE, file }));
       stage = 'restoreBackup';
-      await inActivity(() =>
-        this.activities.restoreBackup({ service: SERVICE, file, targetDatabase, via: 'host', jobs }),
-      );
+      await inActivity(() => activities.restoreBackup({ service: SERVICE, file, targetDatabase, via: 'host', jobs }));
       const report = await inActivity(() =>
-        this.activities.verifyRestoredDatabase({
+        activities.verifyRestoredDatabase({
           service: SERVICE,
           database: targetDatabase,
           expected: manifest.tables,

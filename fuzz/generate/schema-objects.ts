@@ -39,6 +39,7 @@ export function addUserTypes(ctx: GenerationContext): void {
   if (r.chance(0.5)) {
     const name = qualified(ctx.schema(), ctx.names.next('composite'));
     ctx.add('composite', `CREATE TYPE ${name} AS (a integer, "b c" text, d numeric[])`);
+    if (r.chance(0.4)) ctx.add('cast', `CREATE CAST (${name} AS point) WITH INOUT AS ASSIGNMENT`);
     ctx.userTypes.push({
       sql: name,
       value: ({ random, latin1 }) =>
@@ -76,6 +77,10 @@ export function addCollationsAndSearch(ctx: GenerationContext): void {
   const r = ctx.random;
   if (r.chance(0.4)) {
     ctx.add('collation', `CREATE COLLATION ${qualified(ctx.schema(), ctx.names.next('collation'))} FROM "C"`);
+  }
+  if (!ctx.latin1 && r.chance(0.2)) {
+    const conversion = qualified(ctx.schema(), ctx.names.next('conversion'));
+    ctx.add('conversion', `CREATE CONVERSION ${conversion} FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8`);
   }
   if (r.chance(0.4)) {
     const dictionary = qualified(ctx.schema(), ctx.names.next('dictionary'));

@@ -57,7 +57,10 @@ export function addPlainTable(ctx: GenerationContext): void {
   }
   if (hasId && !wide && r.chance(0.3) && ctx.major >= 12)
     definitions.push(`"doubled" bigint GENERATED ALWAYS AS ("id" * 2) STORED`);
+  if (hasId && !wide && r.chance(0.2) && ctx.major >= 18)
+    definitions.push(`"virtual" text GENERATED ALWAYS AS ('v' || "id") VIRTUAL`);
   if (hasId && r.chance(0.3)) definitions.push(`CONSTRAINT ${ident(ctx.names.next('check'))} CHECK ("id" > 0)`);
+  if (hasId && r.chance(0.15) && ctx.major >= 15) definitions.push(`UNIQUE NULLS NOT DISTINCT ("id")`);
   const unlogged = r.chance(0.1) ? 'UNLOGGED ' : '';
   const options = r.chance(0.15) ? ' WITH (fillfactor = 70, autovacuum_enabled = false)' : '';
   ctx.add(`table ${name}`, `CREATE ${unlogged}TABLE ${name} (${definitions.join(',\n  ')})${options}`);
@@ -129,6 +132,7 @@ function addTableExtras(ctx: GenerationContext, table: TableInfo): void {
     ctx.add('column statistics', `ALTER TABLE ${name} ALTER COLUMN ${ident(someColumn().name)} SET STATISTICS 500`);
   if (table.hasId && r.chance(0.15)) {
     ctx.add('rls', `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`);
+    if (r.chance(0.4)) ctx.add('forced rls', `ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`);
     const policy = ident(ctx.names.next('policy'));
     const restrictive = r.chance(0.3) ? ' AS RESTRICTIVE' : '';
     ctx.add(
@@ -147,10 +151,13 @@ export function addExclusionTable(ctx: GenerationContext): void {
   const deferrable = ctx.random.chance(0.5) ? ' DEFERRABLE INITIALLY DEFERRED' : '';
   const exclusion = withRoom ? '"room" WITH =, "during" WITH &&' : '"during" WITH &&';
   const rows = ctx.random.int(0, 20);
+  // 18: a temporal key (WITHOUT OVERLAPS) needs btree_gist for its integer part.
+  const temporal =
+    ctx.major >= 18 && withRoom && ctx.random.chance(0.5) ? ', UNIQUE ("room", "during" WITHOUT OVERLAPS)' : '';
   ctx.add(
     `table ${name}`,
     `CREATE TABLE ${name} ("id" integer PRIMARY KEY, "room" integer NOT NULL, "during" int4range,
-       EXCLUDE USING gist (${exclusion})${deferrable})`,
+       EXCLUDE USING gist (${exclusion})${deferrable}${temporal})`,
   );
   if (rows > 0) {
     const values = Array.from({ length: rows }, (_, i) => `(${i + 1}, ${i % 3}, int4range(${i * 10}, ${i * 10 + 5}))`);
