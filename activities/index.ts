@@ -209,6 +209,9 @@ export function createActivities(deps: ActivityDependencies): DrActivities {
     async keepStandby({ service, from, standby: name, record }) {
       pg.assertNotLiveDatabase(service, config(service), from, 'keep as a standby');
       assertStandbyName(service, config(service).database, name);
+      // Kept as it would go live: objects to the owner role, the database to the live one's owner, so the
+      // backup's code (autovacuum runs it while the standby waits) can neither rewrite its record nor unlock it.
+      await handOverRestoredDatabase(postgres, config(service), from, config(service).database);
       return maintenance(service, async (client) => {
         await standby.keepStandby(client, from, name, record);
         const kept = (await standby.listStandbys(client, config(service).database)).find((s) => s.database === name);

@@ -33,8 +33,12 @@ export interface SnapshotLimits {
 const HEARTBEAT_INTERVAL_MS = 5_000;
 /** Never wait in the lock queue of production: behind a waiting ALTER TABLE, the apps would queue behind us. */
 const LOCK_TIMEOUT_MS = 2_000;
-/** statement_timeout (57014) and lock_timeout (55P03): the count gave way, the estimate stands. */
-const GAVE_WAY = new Set(['57014', '55P03']);
+/**
+ * The count gave way, the estimate stands: 57014 statement timeout, 55P03 lock not available, 42501 a row-level
+ * security policy that would apply to the worker's session (row_security is off in every product session: the
+ * policy fails the count, it never runs).
+ */
+const GAVE_WAY = new Set(['57014', '55P03', '42501']);
 
 /**
  * The live database's current state for the plan and the swap preview (the runbook's "Document current state"),

@@ -72,7 +72,7 @@ export async function reopenConfinedTarget(
   const role = { name: restoreRoleName(targetDatabase), password: randomBytes(24).toString('hex') };
   return postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
     await client.query(
-      `ALTER ROLE ${quoteIdentifier(role.name)} CONNECTION LIMIT ${connectionLimit(connections)} PASSWORD ${client.escapeLiteral(role.password)}`,
+      `ALTER ROLE ${quoteIdentifier(role.name)} LOGIN CONNECTION LIMIT ${connectionLimit(connections)} PASSWORD ${client.escapeLiteral(role.password)}`,
     );
     await client.query(
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND datname = $2 AND pid <> pg_backend_pid()',

@@ -24,34 +24,44 @@ interface OwnerRow {
   member: boolean;
 }
 
-/** The owner of `database` when it is a throwaway restore role; undefined when the database does not exist. */
-export async function throwawayOwner(client: Client, database: string): Promise<string | undefined> {
+/** What a role may do beyond its own objects: any of these, and code that runs as it is not confined. */
+export async function powersOf(client: Client, role: string): Promise<string[]> {
   const result = await client.query<OwnerRow>(
     `SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
             EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m WHERE m.member = r.oid) AS member
-       FROM pg_catalog.pg_database d JOIN pg_catalog.pg_roles r ON r.oid = d.datdba
-      WHERE d.datname = $1`,
+       FROM pg_catalog.pg_roles r WHERE r.rolname = $1`,
+    [role],
+  );
+  const row = result.rows[0];
+  if (!row) return [];
+  return [
+    row.rolsuper && 'SUPERUSER',
+    row.rolcreaterole && 'CREATEROLE',
+    row.rolcreatedb && 'CREATEDB',
+    row.rolreplication && 'REPLICATION',
+    row.rolbypassrls && 'BYPASSRLS',
+    row.member && 'a role membership',
+  ].filter((p): p is string => Boolean(p));
+}
+
+/** The owner of `database` when it is a throwaway restore role; undefined when the database does not exist. */
+export async function throwawayOwner(client: Client, database: string): Promise<string | undefined> {
+  const result = await client.query<{ owner: string }>(
+    'SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = $1',
     [database],
   );
-  const owner = result.rows[0];
-  if (!owner) return undefined;
-  const powers = [
-    owner.rolsuper && 'SUPERUSER',
-    owner.rolcreaterole && 'CREATEROLE',
-    owner.rolcreatedb && 'CREATEDB',
-    owner.rolreplication && 'REPLICATION',
-    owner.rolbypassrls && 'BYPASSRLS',
-    owner.member && 'a role membership',
-  ].filter(Boolean);
-  if (!owner.rolname.startsWith(RESTORE_ROLE_PREFIX) || powers.length > 0) {
+  const owner = result.rows[0]?.owner;
+  if (owner === undefined) return undefined;
+  const powers = await powersOf(client, owner);
+  if (!owner.startsWith(RESTORE_ROLE_PREFIX) || powers.length > 0) {
     throw failure(
       ErrorType.SwapStateUnexpected,
-      `refusing to run checks in ${database}: it belongs to ${owner.rolname}` +
+      `refusing to run checks in ${database}: it belongs to ${owner}` +
         (powers.length > 0 ? ` (${powers.join(', ')})` : '') +
         `, not to a throwaway ${RESTORE_ROLE_PREFIX}* role without privileges; the backup's code would run with its rights`,
     );
   }
-  return owner.rolname;
+  return owner;
 }
 
 /**
@@ -71,14 +81,22 @@ export async function withRestoredDatabase<T>(
     await resetDatabaseState(client, database, owner);
     const password = randomBytes(24).toString('hex');
     await client.query(`ALTER ROLE ${quoteIdentifier(owner)} LOGIN PASSWORD ${client.escapeLiteral(password)}`);
-    return { user: owner, password, options: '-c row_security=off', applicationName: 'opareta-dr-check' };
+    return { user: owner, password, applicationName: 'opareta-dr-check' };
   });
-  return postgres.withClient(config, database, fn, login);
+  try {
+    return await postgres.withClient(config, database, fn, login);
+  } finally {
+    // Between session groups nobody can log in as it, whatever password the backup's code gave it meanwhile.
+    await postgres.withClient(config, MAINTENANCE_DATABASE, (client) => sealRestoreRole(client, login.user));
+  }
 }
 
-/** The restore role keeps no password once its work is done: nobody can log in as it until the next check. */
+/**
+ * The restore role keeps no login once its work is done: NOLOGIN (a role cannot give itself LOGIN back) and no
+ * password, until the next session group the product opens as it.
+ */
 export async function sealRestoreRole(client: Client, role: string): Promise<void> {
-  await client.query(`ALTER ROLE ${quoteIdentifier(role)} PASSWORD NULL`);
+  await client.query(`ALTER ROLE ${quoteIdentifier(role)} NOLOGIN PASSWORD NULL`);
 }
 
 /**
@@ -88,11 +106,11 @@ export async function sealRestoreRole(client: Client, role: string): Promise<voi
  * IS_TEMPLATE (which would make the database impossible to drop), ALLOW_CONNECTIONS and the database's ACL.
  * Run in the maintenance database.
  */
-export async function resetDatabaseState(client: Client, database: string, owner: string): Promise<void> {
+export async function resetDatabaseState(client: Client, database: string, restoreRole?: string): Promise<void> {
   const db = quoteIdentifier(database);
   await client.query(`ALTER DATABASE ${db} RESET ALL`);
   await client.query(`ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT -1 IS_TEMPLATE false`);
-  await client.query(`ALTER ROLE ${quoteIdentifier(owner)} RESET ALL`);
+  if (restoreRole) await client.query(`ALTER ROLE ${quoteIdentifier(restoreRole)} RESET ALL`);
   const roleSettings = await client.query<{ rolname: string }>(
     `SELECT r.rolname FROM pg_catalog.pg_db_role_setting s
        JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase JOIN pg_catalog.pg_roles r ON r.oid = s.setrole

@@ -5,24 +5,28 @@ import { ownerRoleName } from '../shared/node/server-setup';
 import type { ServiceConfig } from '../shared/node/topology';
 import { failure } from './errors';
 import { MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
-import { adoptDatabaseState, RESTORE_ROLE_PREFIX, resetDatabaseState, throwawayOwner } from './restored-database';
+import {
+  adoptDatabaseState,
+  powersOf,
+  RESTORE_ROLE_PREFIX,
+  resetDatabaseState,
+  throwawayOwner,
+} from './restored-database';
 
 /**
- * Who owns what a backup restored, once it goes live. Never a superuser: the owner's rights are what a
- * SECURITY DEFINER function, a view or an index expression that autovacuum evaluates run with. The service's
- * role when it is no superuser; otherwise `<role>_owner`, a NOLOGIN role without attributes that the service's
- * role is made a member of (a superuser needs no membership to use the objects; the grant keeps them usable
- * the day the role stops being one). `opareta-dr setup-roles` creates it up front; it is created here when
- * missing.
+ * Who owns what a backup restored, once it is kept (a standby) or goes live. Its objects go to `<role>_owner`: a
+ * NOLOGIN role with no attribute and no membership, that the service's role is a member of (so the apps use and
+ * migrate the objects as before). Never to the apps' login role itself: a SECURITY DEFINER function, a view, or an
+ * index expression autovacuum evaluates runs as the objects' owner, and as the apps' role it could change that
+ * role's password or, with CREATEROLE, grant itself anything. The database itself goes to the live database's
+ * owner, a role none of the backup's code runs as, so that code cannot ALTER DATABASE (settings, connection
+ * limit, IS_TEMPLATE) or rewrite the comment a standby's record lives in. `opareta-dr setup-roles` creates the
+ * owner role up front; it is created here when missing.
  */
 export async function restoredObjectsOwner(client: Client, config: ServiceConfig): Promise<string> {
-  if (!(await isSuperuser(client, config.user))) return config.user;
   const owner = ownerRoleName(config.user);
-  const existing = await client.query<{ rolsuper: boolean }>(
-    'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1',
-    [owner],
-  );
-  if (existing.rows.length === 0) {
+  const exists = await client.query('SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1', [owner]);
+  if (exists.rowCount === 0) {
     await client
       .query(
         `CREATE ROLE ${quoteIdentifier(owner)} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS`,
@@ -30,40 +34,30 @@ export async function restoredObjectsOwner(client: Client, config: ServiceConfig
       .catch((err: unknown) => {
         if ((err as { code?: string }).code !== '42710') throw err; // created by a concurrent restore
       });
-    await client.query(`GRANT ${quoteIdentifier(owner)} TO ${quoteIdentifier(config.user)}`);
-    // REASSIGN OWNED hands objects only to a role the worker is a member of (a superuser worker needs nothing).
-    await client.query(`GRANT ${quoteIdentifier(owner)} TO CURRENT_USER`);
-  } else if (existing.rows[0].rolsuper) {
+  }
+  const powers = await powersOf(client, owner);
+  if (powers.length > 0) {
     throw failure(
       ErrorType.ConfigError,
-      `${owner}, the owner restored objects are given because ${config.user} is a superuser, is a superuser itself: ` +
-        `ALTER ROLE ${quoteIdentifier(owner)} NOSUPERUSER`,
+      `${owner}, the role restored objects are given, has ${powers.join(', ')}: the backup's code would run with ` +
+        `them; make it a NOLOGIN role without attributes or memberships`,
     );
   }
-  log.warn(SUPERUSER_SERVICE_ROLE_RISK, { role: config.user, owner });
+  await client.query(`GRANT ${quoteIdentifier(owner)} TO ${quoteIdentifier(config.user)}`);
+  // REASSIGN OWNED hands objects only to a role the worker is a member of (a superuser worker needs nothing).
+  await client.query(`GRANT ${quoteIdentifier(owner)} TO CURRENT_USER`);
   return owner;
 }
 
-export const SUPERUSER_SERVICE_ROLE_RISK =
-  "the service's role is a superuser: restored objects go to a separate owner role instead, but the apps still " +
-  'connect with every right on the server; make the role NOSUPERUSER (see the README, "Least privilege")';
-
-async function isSuperuser(client: Client, role: string): Promise<boolean> {
-  const result = await client.query<{ rolsuper: boolean }>(
-    'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = $1',
-    [role],
-  );
-  return result.rows[0]?.rolsuper === true;
-}
-
 /**
- * Right before the swap: the restored database gets the live one's database-level state (settings, limits,
- * grants; nothing the backup set survives), and its objects go from the throwaway restore role to the service's
- * owner, which is then dropped. REASSIGN OWNED and DROP OWNED are the only statements the product runs inside a
+ * Before a restored database is kept as a standby or swapped in: its database-level state is reset and the live
+ * database's adopted (settings, limits, grants; nothing the backup set survives), its objects go from the
+ * throwaway restore role to the owner role (restoredObjectsOwner), the database to the live one's owner, and the
+ * restore role is dropped. REASSIGN OWNED and DROP OWNED are the only statements the product runs inside a
  * restored database with more than the restore role's rights: utility commands that run none of the backup's
  * code (no trigger fires on them; event triggers need a superuser to create, and the dump reader refuses them).
- * Idempotent: a database already handed over (an earlier attempt, or a restore of an older release) is left as
- * it is; a missing one (already swapped) is nothing to do.
+ * Idempotent: a database handed over already (an earlier attempt, a standby kept) only gets its state reset and
+ * the live one's adopted again; a missing one (already swapped) is nothing to do.
  */
 export async function handOverRestoredDatabase(
   postgres: PostgresAccess,
@@ -73,23 +67,30 @@ export async function handOverRestoredDatabase(
 ): Promise<void> {
   const plan = await postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
     const owner = await ownerName(client, database);
-    if (owner === undefined || !owner.startsWith(RESTORE_ROLE_PREFIX)) return undefined;
-    const restoreRole = (await throwawayOwner(client, database))!;
+    if (owner === undefined) return undefined;
+    const restoreRole = owner.startsWith(RESTORE_ROLE_PREFIX) ? (await throwawayOwner(client, database))! : undefined;
     await resetDatabaseState(client, database, restoreRole);
     await adoptDatabaseState(client, live, database);
-    return { restoreRole, newOwner: await restoredObjectsOwner(client, config) };
+    if (!restoreRole) return undefined;
+    const databaseOwner = (await ownerName(client, live)) ?? config.user;
+    return { restoreRole, objectsOwner: await restoredObjectsOwner(client, config), databaseOwner };
   });
   if (!plan) return;
   await postgres.withClient(config, database, async (client) => {
     const from = quoteIdentifier(plan.restoreRole);
-    // REASSIGN also moves the shared objects: the database itself.
-    await client.query(`REASSIGN OWNED BY ${from} TO ${quoteIdentifier(plan.newOwner)}`);
+    // REASSIGN also moves the shared objects (the database itself), which the next statement gives away.
+    await client.query(`REASSIGN OWNED BY ${from} TO ${quoteIdentifier(plan.objectsOwner)}`);
     await client.query(`DROP OWNED BY ${from}`);
   });
   await postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
+    await client.query(`ALTER DATABASE ${quoteIdentifier(database)} OWNER TO ${quoteIdentifier(plan.databaseOwner)}`);
     await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(plan.restoreRole)}`);
   });
-  log.info('restored objects handed over', { database, owner: plan.newOwner });
+  log.info('restored objects handed over', {
+    database,
+    objects: plan.objectsOwner,
+    database_owner: plan.databaseOwner,
+  });
 }
 
 async function ownerName(client: Client, database: string): Promise<string | undefined> {

@@ -3,7 +3,6 @@ import type { StandbyDatabase, StandbyRecord } from '../shared/activity-contract
 import { ErrorType } from '../shared/errors';
 import { failure } from './errors';
 import { databaseExists, quoteIdentifier, terminateBackends } from './postgres';
-import { restoreRoleName } from './restore-confinement';
 
 /**
  * The warm standby in the database server. Where its record lives, and why: in the standby database's own
@@ -94,7 +93,6 @@ export async function keepStandby(client: Client, from: string, standby: string,
   await terminateBackends(client, from);
   const name = quoteIdentifier(standby);
   await inTransaction(client, [
-    ...(await ownerFollowsRename(client, from, standby)),
     `ALTER DATABASE ${quoteIdentifier(from)} RENAME TO ${name}`,
     `COMMENT ON DATABASE ${name} IS ${client.escapeLiteral(recordComment(record))}`,
     `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`,
@@ -105,7 +103,7 @@ export async function keepStandby(client: Client, from: string, standby: string,
 /**
  * The standby becomes the side database a swap expects, as a restore would leave it: connections allowed again
  * (PUBLIC's CONNECT as at creation), its record cleared so the database that goes live carries no stale claim.
- * Its owner and every object's is still the drill's throwaway restore role; the swap hands them over.
+ * Its objects belong to the service's owner role and the database to the live one's owner since it was kept.
  */
 export async function useStandby(client: Client, standby: string, target: string): Promise<'used' | 'already-used'> {
   const [standbyExists, targetExists] = [await databaseExists(client, standby), await databaseExists(client, target)];
@@ -116,7 +114,6 @@ export async function useStandby(client: Client, standby: string, target: string
   }
   const name = quoteIdentifier(target);
   await inTransaction(client, [
-    ...(await ownerFollowsRename(client, standby, target)),
     `ALTER DATABASE ${quoteIdentifier(standby)} RENAME TO ${name}`,
     `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`,
     `GRANT CONNECT ON DATABASE ${name} TO PUBLIC`,
@@ -125,19 +122,3 @@ export async function useStandby(client: Client, standby: string, target: string
   return 'used';
 }
 
-/**
- * A restored database belongs to the restore role named after it (restoreRoleName), which the checks log in as
- * and a drop removes with it: the role is renamed with the database, in the same transaction. A standby kept by
- * an older release (handed over already) has no such role: nothing to rename.
- */
-async function ownerFollowsRename(client: Client, from: string, to: string): Promise<string[]> {
-  const owner = await client.query<{ owner: string }>(
-    'SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = $1',
-    [from],
-  );
-  if (owner.rows[0]?.owner !== restoreRoleName(from)) return [];
-  return [
-    `DROP ROLE IF EXISTS ${quoteIdentifier(restoreRoleName(to))}`,
-    `ALTER ROLE ${quoteIdentifier(restoreRoleName(from))} RENAME TO ${quoteIdentifier(restoreRoleName(to))}`,
-  ];
-}

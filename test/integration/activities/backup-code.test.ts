@@ -174,7 +174,8 @@ describe("a backup's code through restore, checks, swap and after", () => {
     expect(live.template).toBe(false);
     // The live database had the default grants (NULL): the same, written out, with CREATE for nobody but the owner.
     expect(liveStateBefore.acl).toBeNull();
-    expect(live.acl?.slice(1, -1).split(',').sort()).toEqual(['=Tc/shop_owner', 'shop_owner=CTc/shop_owner']);
+    // The database itself belongs to the live one's owner (shop), which none of the backup's code runs as.
+    expect(live.acl?.slice(1, -1).split(',').sort()).toEqual(['=Tc/shop', 'shop=CTc/shop']);
     const owners = await query<{ owner: string; super: boolean }>(
       target,
       `SELECT DISTINCT r.rolname AS owner, r.rolsuper AS super
@@ -186,7 +187,8 @@ describe("a backup's code through restore, checks, swap and after", () => {
         WHERE n.nspname IN ('public', 'evil', 'shop') AND p.proname IN ('backdoor', 'pwn', 'tamper', 'quote_ident')`,
       'shop_db',
     );
-    // shop is a superuser: the objects go to shop_owner, a NOLOGIN role without attributes.
+    // The objects go to shop_owner, a NOLOGIN role without attributes (never to a login role, let alone a
+    // superuser like shop here).
     expect(owners).toEqual([{ owner: 'shop_owner', super: false }]);
     expect(await query(target, "SELECT 1 FROM pg_roles WHERE rolname LIKE 'opareta\\_restore\\_%'")).toEqual([]);
     await expectNoPrivilegedEffect('shop_db');

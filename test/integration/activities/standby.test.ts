@@ -1,4 +1,3 @@
-import { restoreRoleName } from '../../../activities/restore-confinement';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
@@ -177,8 +176,8 @@ describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
          FROM pg_database WHERE datname = '${SIDE}'`,
       'postgres',
     );
-    // Still the throwaway restore role's, renamed with the database (the swap hands it over, not the standby).
-    expect(row).toEqual({ allowed: true, comment: null, owner: restoreRoleName(SIDE) });
+    // Handed over when it was kept: the database to the live one's owner, its objects to the owner role.
+    expect(row).toEqual({ allowed: true, comment: null, owner: pg.user });
     const [count] = await query<{ n: string }>(pg, 'SELECT count(*) AS n FROM customers', SIDE);
     expect(Number(count.n)).toBe(500);
     const [open] = await query<{ public_connect: boolean }>(
@@ -196,7 +195,7 @@ describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
     await run((a) => a.dropStandby({ service: 'shop', database: STANDBY }));
     await run((a) => a.dropStandby({ service: 'shop', database: STANDBY }));
     expect(await databases()).toEqual(['shop_db']);
-    // Its owner, the restore role that followed it through the renames, is gone with it.
+    // Its restore role went when it was kept.
     expect(await query(pg, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'opareta\\_restore\\_%'")).toEqual([]);
     expect(await run((a) => a.listStandbys({ service: 'shop' }))).toEqual([]);
     expect(await run((a) => a.freeDiskBytes({ service: 'shop' }))).toBeGreaterThan(1024 * 1024);
