@@ -15,7 +15,7 @@ import {
  */
 export type Verdict =
   | { action: 'forward' }
-  | { action: 'drop'; reason: string }
+  | { action: 'drop'; reason: string; deferredSql?: string }
   | { action: 'refuse'; reason: string }
   | { action: 'copy'; table: string[] };
 
@@ -289,6 +289,14 @@ function judgeAlter(statement: Statement, state: PolicyState): Verdict {
     return { action: 'drop', reason: 'default privileges belong to roles (restored without owners)' };
   if (ownerToAt(tokens) >= 0)
     return { action: 'drop', reason: 'restored without owners (the product hands ownership to the service role)' };
+  const forced = forcedRowSecurityTable(tokens);
+  if (forced) {
+    return {
+      action: 'drop',
+      reason: FORCE_ROW_SECURITY_DEFERRED,
+      deferredSql: `ALTER TABLE ONLY ${forced.map(quoted).join('.')} FORCE ROW LEVEL SECURITY`,
+    };
+  }
   return { action: 'forward' };
 }
 
@@ -338,6 +346,24 @@ function judgeGrant(statement: Statement, state: PolicyState): Verdict {
   if (isWord(object, 'TABLESPACE', 'FOREIGN'))
     return { action: 'refuse', reason: `${tokens[0].text} ON ${object!.text}` };
   return { action: 'forward' };
+}
+
+export const FORCE_ROW_SECURITY_DEFERRED =
+  'FORCE ROW LEVEL SECURITY, applied once the dump is in (the restore role owns the tables: forced, their ' +
+  "policies would apply to its own REFRESH MATERIALIZED VIEW and foreign keys, as they never do to pg_dump's superuser)";
+
+/** `ALTER TABLE [ONLY] name FORCE ROW LEVEL SECURITY [;]`: the table's name parts. */
+function forcedRowSecurityTable(tokens: Token[]): string[] | undefined {
+  if (!isWord(tokens[1], 'TABLE')) return undefined;
+  const name = readQualifiedName(tokens, isWord(tokens[2], 'ONLY') ? 3 : 2);
+  if (!name) return undefined;
+  const rest = tokens.slice(name.next).filter((t) => t.text !== ';');
+  const words = rest.map((t) => (t.kind === 'word' ? t.text : '?')).join(' ');
+  return words === 'FORCE ROW LEVEL SECURITY' ? name.parts : undefined;
+}
+
+function quoted(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /**

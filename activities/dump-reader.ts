@@ -72,6 +72,7 @@ const DQUOTE = 0x22;
 const DOLLAR = 0x24;
 const BACKSLASH = 0x5c;
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
+const MAX_DEFERRED_STATEMENTS = 200_000;
 const RECENT_STATEMENTS = 1024;
 const MAX_DOLLAR_TAG = 64;
 const MAX_META_LINE = 4096;
@@ -148,6 +149,8 @@ export interface DumpSummary {
   leftOut: Record<string, number>;
   /** What the reader refused (with enforcement off, what it would have refused). */
   refusals: DumpFinding[];
+  /** Statements left out of the stream to be run once the whole dump is in (FORCE ROW LEVEL SECURITY). */
+  deferred: string[];
 }
 
 export class DumpReader {
@@ -194,6 +197,7 @@ export class DumpReader {
   private statements = 0;
   private scanCarry = '';
   private readonly leftOut: Record<string, number> = {};
+  private readonly deferred: string[] = [];
   /** The last statements read, to name the one psql reports an error at. */
   private readonly recent: Statement[] = new Array<Statement>(RECENT_STATEMENTS);
   private recentNext = 0;
@@ -270,6 +274,7 @@ export class DumpReader {
       statements: this.statements,
       leftOut: { ...this.leftOut },
       refusals: [...this.refusals],
+      deferred: [...this.deferred],
     };
   }
 
@@ -908,6 +913,12 @@ export class DumpReader {
     this.applySessionEffects(statement);
     if (verdict.action === 'drop') {
       this.leftOut[verdict.reason] = (this.leftOut[verdict.reason] ?? 0) + 1;
+      if (verdict.deferredSql) {
+        // Bounded like everything else the reader keeps: no database has this many tables forcing row security.
+        if (this.deferred.length >= MAX_DEFERRED_STATEMENTS)
+          this.refuse(statement.line, statement.describe(), 'more FORCE ROW LEVEL SECURITY statements than tables');
+        this.deferred.push(verdict.deferredSql);
+      }
       this.manifest.ownerNamed(statement);
     } else this.manifest.statement(statement);
     if (verdict.action === 'copy') {

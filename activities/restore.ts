@@ -175,6 +175,7 @@ export async function restoreBackup(deps: RestoreDependencies, request: RestoreR
     if (failed) throw new Error(`psql exited with ${failed.exitCode}`);
     const summary = read.summary!;
     assertCompleteDump(summary, file);
+    await applyDeferred(deps, config, targetDatabase, role, summary.deferred);
     await sealRestoredDatabase(deps.postgres, config, role.name);
     const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
     const resumedFrom = units.unitsSkipped > 0 ? units.lastSkipped : undefined;
@@ -252,6 +253,27 @@ async function chooseRestrictKey(deps: RestoreDependencies, request: RestoreRequ
     ErrorType.ConfigError,
     `${where} ${psqlVersion} does not know \\restrict (15.14, 16.10, 17.6 or later): upgrade psql there` +
       (request.via === 'host' ? ' or restore via the container' : ''),
+  );
+}
+
+/** What the reader held back to the end (FORCE ROW LEVEL SECURITY), as the restore role, in one transaction. */
+async function applyDeferred(
+  deps: RestoreDependencies,
+  config: ServiceConfig,
+  targetDatabase: string,
+  role: RestoreRole,
+  statements: string[],
+): Promise<void> {
+  if (statements.length === 0) return;
+  await deps.postgres.withClient(
+    config,
+    targetDatabase,
+    async (client) => {
+      await client.query('BEGIN');
+      for (const statement of statements) await client.query(statement);
+      await client.query('COMMIT');
+    },
+    { user: role.name, password: role.password },
   );
 }
 

@@ -357,3 +357,20 @@ describe('DumpReader: whole statements (issue 20) and what psql could read diffe
     expect(refusal(`SELECT 'a\0b';\n${COMPLETE}`).message).toMatch(/NUL byte/);
   });
 });
+
+describe('DumpReader: FORCE ROW LEVEL SECURITY is held back to the end of the restore', () => {
+  it('leaves it out of the stream and hands it over as a statement to run once the dump is in', () => {
+    const sql = [
+      'CREATE TABLE "s p"."t""x" (id integer);',
+      'ALTER TABLE "s p"."t""x" ENABLE ROW LEVEL SECURITY;',
+      'ALTER TABLE ONLY "s p"."t""x" FORCE ROW LEVEL SECURITY;',
+      'ALTER TABLE public.u NO FORCE ROW LEVEL SECURITY;',
+      COMPLETE,
+    ].join('\n');
+    const { output, summary } = read(sql);
+    expect(summary.deferred).toEqual(['ALTER TABLE ONLY "s p"."t""x" FORCE ROW LEVEL SECURITY']);
+    expect(output).not.toContain('ONLY "s p"."t""x" FORCE');
+    expect(output).toContain('ENABLE ROW LEVEL SECURITY;');
+    expect(output).toContain('NO FORCE ROW LEVEL SECURITY;');
+  });
+});
