@@ -26,9 +26,16 @@ export type SwapInResult = 'swapped' | 'already-swapped';
 export async function swapIn(client: Client, names: SwapDatabaseNames): Promise<SwapInResult> {
   const state = await readSwapState(client, names);
   if (!state.side && state.live) {
-    // A previous attempt committed and lost its answer: the side database already carries the live name
-    // (with the old live one aside, or alone when the live database had been gone).
-    return 'already-swapped';
+    // A previous attempt committed and lost its answer, if the database under the live name is the one restored
+    // as the side database (its comment says so, a rename keeps it). Otherwise the side database was dropped or
+    // renamed by hand: say so, and touch nothing, rather than report a swap that did not happen.
+    const marker = await databaseComment(client, names.live);
+    if (marker === restoredAsMarker(names.side)) return 'already-swapped';
+    throw failure(
+      ErrorType.SwapStateUnexpected,
+      `cannot swap: the restored database ${names.side} no longer exists, and ${names.live} is not it` +
+        ` (${marker === null ? 'no comment' : `its comment: ${JSON.stringify(marker.slice(0, 120))}`}); nothing was renamed`,
+    );
   }
   if (!state.side) {
     throw failure(ErrorType.SwapStateUnexpected, `cannot swap: the restored database ${names.side} does not exist`);
@@ -44,6 +51,19 @@ export async function swapIn(client: Client, names: SwapDatabaseNames): Promise<
     [names.side, names.live] as const,
   ]);
   return 'swapped';
+}
+
+/** What a side database's comment says from its creation (restore-confinement.ts) or its use as a standby. */
+export function restoredAsMarker(side: string): string {
+  return `opareta-dr: restored as ${side}`;
+}
+
+async function databaseComment(client: Client, database: string): Promise<string | null> {
+  const result = await client.query<{ comment: string | null }>(
+    `SELECT pg_catalog.shobj_description(oid, 'pg_database') AS comment FROM pg_catalog.pg_database WHERE datname = $1`,
+    [database],
+  );
+  return result.rows[0]?.comment ?? null;
 }
 
 export type SwapBackResult = 'swapped-back' | 'already-swapped-back' | 'nothing-to-undo';

@@ -9,6 +9,7 @@ import {
   superuserNames,
   type PostgresAccess,
 } from './postgres';
+import { restoredAsMarker } from './database-swap';
 import { dropOrphanedGrantRoles } from './restore-roles';
 import { RESTORE_ROLE_PREFIX, sealRestoreRole } from './restored-database';
 
@@ -46,6 +47,10 @@ export async function prepareConfinedTarget(
     // A non-superuser worker may give a database only to a role it is a member of (its CREATEROLE lets it).
     await client.query(`GRANT ${quoteIdentifier(role.name)} TO CURRENT_USER`);
     await createDatabase(client, targetDatabase, role.name);
+    // Its identity: a swap retried after a lost answer knows the live database is this one (database-swap.ts).
+    await client.query(
+      `COMMENT ON DATABASE ${quoteIdentifier(targetDatabase)} IS ${client.escapeLiteral(restoredAsMarker(targetDatabase))}`,
+    );
     return { role, superusers: await superuserNames(client) };
   });
 }

@@ -2,6 +2,7 @@ import type { Client } from 'pg';
 import type { StandbyDatabase, StandbyRecord } from '../shared/activity-contract';
 import { ErrorType } from '../shared/errors';
 import { failure } from './errors';
+import { restoredAsMarker } from './database-swap';
 import { databaseExists, quoteIdentifier, terminateBackends } from './postgres';
 
 /**
@@ -102,7 +103,8 @@ export async function keepStandby(client: Client, from: string, standby: string,
 
 /**
  * The standby becomes the side database a swap expects, as a restore would leave it: connections allowed again
- * (PUBLIC's CONNECT as at creation), its record cleared so the database that goes live carries no stale claim.
+ * (PUBLIC's CONNECT as at creation), its record replaced by the side database's identity (database-swap.ts), so
+ * the database that goes live carries no stale claim.
  * Its objects belong to the service's owner role and the database to the live one's owner since it was kept.
  */
 export async function useStandby(client: Client, standby: string, target: string): Promise<'used' | 'already-used'> {
@@ -117,8 +119,7 @@ export async function useStandby(client: Client, standby: string, target: string
     `ALTER DATABASE ${quoteIdentifier(standby)} RENAME TO ${name}`,
     `ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`,
     `GRANT CONNECT ON DATABASE ${name} TO PUBLIC`,
-    `COMMENT ON DATABASE ${name} IS NULL`,
+    `COMMENT ON DATABASE ${name} IS ${client.escapeLiteral(restoredAsMarker(target))}`,
   ]);
   return 'used';
 }
-

@@ -1,3 +1,4 @@
+import { restoredAsMarker } from '../../../activities/database-swap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
 import type { DrActivities, SwapDatabaseNames } from '../../../shared/activity-contract';
@@ -37,8 +38,10 @@ async function users(database: string): Promise<number> {
   return Number(row.n);
 }
 
+/** A side database as a restore makes it: its comment is its identity (restoredAsMarker). */
 async function makeSide(names: SwapDatabaseNames, rows: number): Promise<void> {
   await query(pg, `CREATE DATABASE "${names.side}"`, 'postgres');
+  await query(pg, `COMMENT ON DATABASE "${names.side}" IS '${restoredAsMarker(names.side)}'`, 'postgres');
   await query(
     pg,
     `CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users SELECT generate_series(1, ${rows});`,
@@ -116,6 +119,19 @@ describe('swap and swap-back on a real server', () => {
     expect(await inActivity(() => activities.swapBackDatabaseNames({ service: 'shop', names }))).toBe('swapped-back');
     expect(await users('shop_db')).toBe(42);
     await query(pg, `DROP DATABASE "${names.failedRestore}"`, 'postgres');
+  });
+
+  it('does not report a swap it did not make: the side database dropped by hand while waiting for approval', async () => {
+    const names = namesFor('20261201000003_dddddd');
+    await makeSide(names, 5);
+    await query(pg, `DROP DATABASE "${names.side}"`, 'postgres');
+    const swap = () => inActivity(() => activities.swapDatabaseNames({ service: 'shop', names }));
+    expect(await failureOf(swap())).toBe('SwapStateUnexpected (non-retryable)');
+    await expect(swap()).rejects.toThrow(
+      `cannot swap: the restored database ${names.side} no longer exists, and shop_db is not it (no comment); nothing was renamed`,
+    );
+    expect(await databases()).toEqual(['shop_db']);
+    expect(await users('shop_db')).toBe(42);
   });
 
   it('refuses, touching nothing, a state no swap step leaves', async () => {

@@ -1,3 +1,4 @@
+import { restoredAsMarker } from '../../../activities/database-swap';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../../activities';
@@ -177,7 +178,7 @@ describe('keepStandby, listStandbys, useStandby, dropStandby', () => {
       'postgres',
     );
     // Handed over when it was kept: the database to the live one's owner, its objects to the owner role.
-    expect(row).toEqual({ allowed: true, comment: null, owner: pg.user });
+    expect(row).toEqual({ allowed: true, comment: restoredAsMarker(SIDE), owner: pg.user });
     const [count] = await query<{ n: string }>(pg, 'SELECT count(*) AS n FROM customers', SIDE);
     expect(Number(count.n)).toBe(500);
     const [open] = await query<{ public_connect: boolean }>(

@@ -40,6 +40,8 @@ export interface FakeDatabase {
   /** Set while it waits as a warm standby (keepStandby), cleared when it is used. */
   standbyRecord?: StandbyRecord;
   locked?: boolean;
+  /** The side database name it was restored as (the real one's comment): how a swap knows it swapped it. */
+  restoredAs?: string;
 }
 
 export interface FakeService {
@@ -318,7 +320,8 @@ export class FakeWorld {
       swapDatabaseNames: async ({ service, names }) => {
         const dbs = this.dbs(service);
         const side = dbs.get(names.side);
-        if (!side && dbs.has(names.live)) return 'already-swapped';
+        // The real rule (activities/database-swap.ts): swapped only if the live database is the one restored.
+        if (!side && dbs.get(names.live)?.restoredAs === names.side) return 'already-swapped';
         if (!side) throw ApplicationFailure.nonRetryable(`no database ${names.side}`, ErrorType.SwapStateUnexpected);
         const live = dbs.get(names.live);
         if (live) dbs.set(names.preRestore, live);
@@ -371,12 +374,16 @@ export class FakeWorld {
         const backup = this.backup(service, file);
         await this.duringRestore?.({ service, file, targetDatabase });
         // Starts from nothing, as the real one does: a previous attempt's target is dropped first.
-        this.dbs(service).set(targetDatabase, { tables: [], origin: `${file} (half-restored)` });
+        this.dbs(service).set(targetDatabase, {
+          tables: [],
+          origin: `${file} (half-restored)`,
+          restoredAs: targetDatabase,
+        });
         if (backup.broken) {
           if (!this.brokenRestoreLeavesTarget) this.dbs(service).delete(targetDatabase);
           throw ApplicationFailure.nonRetryable(`${file} is broken`, backup.broken);
         }
-        this.dbs(service).set(targetDatabase, { tables: backup.tables, origin: file });
+        this.dbs(service).set(targetDatabase, { tables: backup.tables, origin: file, restoredAs: targetDatabase });
         const result = {
           service,
           file,
@@ -430,7 +437,7 @@ export class FakeWorld {
         if (!db)
           throw ApplicationFailure.nonRetryable(`the standby ${standby} no longer exists`, ErrorType.StandbyGone);
         dbs.delete(standby);
-        dbs.set(target, { tables: db.tables, origin: db.origin });
+        dbs.set(target, { tables: db.tables, origin: db.origin, restoredAs: target });
         return 'used';
       },
       dropStandby: async ({ service, database }) => {
