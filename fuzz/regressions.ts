@@ -16,6 +16,11 @@ export interface RegressionRecord {
   verdict: Verdict;
   /** Bytes before shrinking. */
   originalBytes: number;
+  /**
+   * A failure outside the dump reader, reported and not fixed here: the regression test expects it to keep
+   * failing the same way (and says so once it no longer does, when this mark must go).
+   */
+  known?: string;
 }
 
 export async function saveRegression(dump: Buffer, record: RegressionRecord): Promise<string> {

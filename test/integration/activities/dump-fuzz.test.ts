@@ -61,12 +61,15 @@ describe('dump fuzz: psql and the product restore the same real pg_dump output',
       const servers = await FuzzServers.start(PROJECT_ROOT, [], () => undefined);
       try {
         const verdicts: string[] = [];
-        for (const { name, dump } of regressions) {
+        for (const { name, dump, record } of regressions) {
           // Sequential, and parallel with COPY blocks cut into many units.
           for (const settings of [{ jobs: 1 }, { jobs: 2, copyCutBytes: 512 }]) {
             const verdict = await servers.target.check(dump, settings);
-            if (isFailure(verdict)) {
-              verdicts.push(`${name} (jobs ${settings.jobs}): ${verdict.kind}: ${verdict.detail.join(' | ')}`);
+            const where = `${name} (jobs ${settings.jobs})`;
+            if (record.known && verdict.kind !== record.verdict.kind) {
+              verdicts.push(`${where}: known failure "${record.known}" no longer happens: remove its mark`);
+            } else if (!record.known && isFailure(verdict)) {
+              verdicts.push(`${where}: ${verdict.kind}: ${verdict.detail.join(' | ')}`);
             }
           }
         }
