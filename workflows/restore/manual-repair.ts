@@ -10,7 +10,7 @@ export function manualRepairSteps(plan: ServicePlan, state: SwapNamesState | und
   const { databaseContainer, user, appContainers, healthUrls } = plan.description;
   const { live, side, preRestore, failedRestore } = plan.databases;
   const psql = (sql: string) =>
-    `docker exec -i ${databaseContainer} psql -U ${user} -d postgres -v ON_ERROR_STOP=1 -c '${sql}'`;
+    `docker exec -i ${databaseContainer} psql -U ${user} -d postgres -v ON_ERROR_STOP=1 -c ${shellQuoted(sql)}`;
   const steps: string[] = [];
   if (!state) {
     steps.push(
@@ -43,4 +43,9 @@ export function describeSwapState(plan: ServicePlan, state: SwapNamesState | und
   const { databases } = plan;
   const present = (Object.keys(state) as (keyof SwapNamesState)[]).filter((k) => state[k]).map((k) => databases[k]);
   return `${plan.service}: databases present: ${present.join(', ') || 'none of ours'}`;
+}
+
+/** One shell word, whatever the SQL holds: single quotes, each inner one written as '\'' (close, escaped, reopen). */
+export function shellQuoted(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
 }
