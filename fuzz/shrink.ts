@@ -30,7 +30,7 @@ function splitEntries(text: string): string[] {
  * CREATE DATABASE before it).
  */
 const STRUCTURAL_LINE =
-  /^(COPY .* FROM stdin;|\\\.|\\(un)?restrict .*|CREATE DATABASE .*|\\connect .*|\\encoding .*|SET (client_encoding|standard_conforming_strings) .*)$/m;
+  /^(COPY .* FROM stdin;|\\\.|\\(un)?restrict .*|CREATE DATABASE .*|\\connect .*|\\encoding .*|SET (client_encoding|standard_conforming_strings) .*|-- (Data for Name|load via partition root) .*)$/m;
 
 function isStructuralLine(line: string): boolean {
   return STRUCTURAL_LINE.test(line);

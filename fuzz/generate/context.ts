@@ -14,8 +14,6 @@ export interface TableInfo {
   columns: { name: string; type: ColumnType }[];
   /** Has an integer `id` 1..rows as primary key. */
   hasId: boolean;
-  /** FORCE ROW LEVEL SECURITY: no materialized view reads it (see fuzz/README.md, "What is left out"). */
-  forcedRls?: boolean;
   rows: number;
 }
 

@@ -132,10 +132,7 @@ function addTableExtras(ctx: GenerationContext, table: TableInfo): void {
     ctx.add('column statistics', `ALTER TABLE ${name} ALTER COLUMN ${ident(someColumn().name)} SET STATISTICS 500`);
   if (table.hasId && r.chance(0.15)) {
     ctx.add('rls', `ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`);
-    if (r.chance(0.4)) {
-      ctx.add('forced rls', `ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`);
-      table.forcedRls = true;
-    }
+    if (r.chance(0.4)) ctx.add('forced rls', `ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`);
     const policy = ident(ctx.names.next('policy'));
     const restrictive = r.chance(0.3) ? ' AS RESTRICTIVE' : '';
     ctx.add(
