@@ -133,8 +133,12 @@ function sameStatement(
 ): boolean {
   if (psqlLine === undefined) return false;
   if (productLine === undefined) {
-    // A COPY's rows failed in the product: the same statement when psql failed on that table's COPY.
-    const copy = dump.toString('utf8').split('\n')[psqlLine - 1] ?? '';
+    // A COPY's rows failed in the product: the same statement when psql failed on that table's COPY. psql names
+    // the line where the COPY statement ends, later than its first when a column name holds a newline.
+    const lines = dump.toString('utf8').split('\n');
+    let start = Math.min(psqlLine, lines.length) - 1;
+    while (start > 0 && !lines[start].startsWith('COPY ') && !/;\s*$/.test(lines[start - 1])) start--;
+    const copy = lines.slice(start, psqlLine).join('\n');
     return (
       copyTable !== undefined && copy.startsWith('COPY ') && normaliseName(copy).includes(normaliseName(copyTable))
     );
