@@ -79,6 +79,13 @@ export async function withRestoredDatabase<T>(
     const owner = await throwawayOwner(client, database);
     if (!owner) throw new Error(`database ${database} does not exist`);
     await resetDatabaseState(client, database, owner);
+    // Sessions a lost attempt of the restore left (a killed worker's) would count against the role's connection
+    // limit: a retry reading the ledger must not be refused by them. Nothing else runs as this role now.
+    await client.query(
+      `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+        WHERE usename = $1 AND pid <> pg_catalog.pg_backend_pid()`,
+      [owner],
+    );
     const password = randomBytes(24).toString('hex');
     await client.query(`ALTER ROLE ${quoteIdentifier(owner)} LOGIN PASSWORD ${client.escapeLiteral(password)}`);
     return { user: owner, password, applicationName: 'opareta-dr-check' };

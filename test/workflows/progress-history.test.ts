@@ -65,7 +65,9 @@ describe('restore progress in the workflow history', () => {
     expect(long.signals).toBeGreaterThanOrEqual(3);
     expect(long.signals).toBeLessThanOrEqual(12);
     expect(long.signals).toBe(short.signals);
-    expect(long.events).toBeLessThan(short.events + 10);
+    // The other events do not grow with the restore's length either. How the server batches a signal into a
+    // workflow task depends on the machine's load: each signal may bring at most one task of its own (3 events).
+    expect(long.events).toBeLessThanOrEqual(short.events + 3 * long.signals);
     expect(long.events).toBeLessThan(200);
 
     const progress = await long.handle.query(progressQuery);
