@@ -1,13 +1,18 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { BackupCatalog } from '../../shared/activity-contract';
 import type { RestoreDrillResult } from '../../shared/workflow-types';
-import { ensureBigHermesBackup } from '../support/big-backup';
+import { writeSyntheticDump } from '../integration/activities/helpers';
+import { sandboxService } from '../support/sandbox-db';
 import { inspectReportCharts, launchChromium } from '../support/chromium';
 import { runCli } from '../support/cli';
 import { useWorkerProcess } from '../support/e2e-worker';
+
+/** A hermes backup that holds its restore half-way (writeSyntheticDump's gate), dated 2020: never the latest. */
+const GATED_BACKUP = 'hermes_20200104_000000.sql.gz';
 
 describe('the opareta-dr CLI against the running product', () => {
   const { env } = useWorkerProcess('cli');
@@ -97,8 +102,12 @@ describe('the opareta-dr CLI against the running product', () => {
   }, 60_000);
 
   it('status --watch shows step, bytes, percent and ETA during a large restore', async () => {
-    const bigBackup = await ensureBigHermesBackup();
-    const start = await runCli(['drill', '--service', 'hermes', '--backup', bigBackup, '--json'], env);
+    // Held half-way for 8 s by a pg_sleep between two COPY blocks: the watch sees a percent between 0 and 100 on
+    // any machine, however fast it restores. (The drill then fails its service checks: not what is watched here.)
+    const gated = path.join(sandboxService('hermes').backupDirectory, GATED_BACKUP);
+    await writeSyntheticDump(gated, 600_000, 'public.events', 300_000, 8);
+    onTestFinished(() => rm(gated, { force: true }));
+    const start = await runCli(['drill', '--service', 'hermes', '--backup', GATED_BACKUP, '--json'], env);
     expect(start.code).toBe(0);
     const { workflowId } = JSON.parse(start.stdout) as { workflowId: string };
 

@@ -221,14 +221,16 @@ export async function ensureImage(): Promise<void> {
 
 /**
  * A dump shaped like pg_dump's, one table of `rows` rows, gzipped while written: big files without a server.
- * `holdAfterRows`: the COPY block ends there and `SELECT pg_catalog.pg_sleep(3600)` follows before the rest of the
- * rows, a gate that holds a restore half-way on any machine, however fast, until the test cancels it.
+ * `holdAfterRows`: the COPY block ends there and `SELECT pg_catalog.pg_sleep(holdSeconds)` follows before the rest
+ * of the rows, a gate that holds a restore half-way on any machine, however fast (until a test cancels it, or for
+ * the seconds a test watches it there).
  */
 export async function writeSyntheticDump(
   file: string,
   rows: number,
   table = 'public.events',
   holdAfterRows?: number,
+  holdSeconds = 3600,
 ): Promise<void> {
   const gzip = createGzip({ level: 1 });
   const done = pipeline(gzip, createWriteStream(file));
@@ -247,7 +249,8 @@ export async function writeSyntheticDump(
       text += `${id}\tpayload-${id}-abcdefghijklmnopqrstuvwxyz0123456789\t${id * 7}\n`;
       if (id === holdAfterRows) {
         text +=
-          '\\.\n\nSELECT pg_catalog.pg_sleep(3600);\n\n' + `COPY ${table} (id, payload, amount_minor) FROM stdin;\n`;
+          `\\.\n\nSELECT pg_catalog.pg_sleep(${holdSeconds});\n\n` +
+          `COPY ${table} (id, payload, amount_minor) FROM stdin;\n`;
       }
     }
     await write(text);
