@@ -3,8 +3,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDump, writeDump } from '../integration/activities/hostile-dumps/corpus';
-import { PWNED_PREFIX, withPayload } from '../integration/activities/backup-code/payloads';
+import { PWNED_PREFIX, writeWithPayload } from '../integration/activities/backup-code/payloads';
 import { useWorkerProcess } from '../support/e2e-worker';
 import { backups, databasesOf, dropNewStandbys, sandboxService, standbysByService } from '../support/sandbox-db';
 import { testWorkflowId, useTemporalClient } from '../support/temporal-client';
@@ -58,8 +57,12 @@ const ORPHAN_RESTORE_ROLES = `SELECT rolname FROM pg_roles r WHERE starts_with(r
 beforeAll(async () => {
   standbysBefore = await standbysByService();
   const real = (await backups(SERVICE))[0].file;
-  const dump = await readDump(path.join(config.backupDirectory, real));
-  await writeDump(path.join(config.backupDirectory, FILE), withPayload(dump, config.user, 'public.users'));
+  await writeWithPayload(
+    path.join(config.backupDirectory, real),
+    path.join(config.backupDirectory, FILE),
+    config.user,
+    'public.users',
+  );
 });
 
 afterAll(async () => {

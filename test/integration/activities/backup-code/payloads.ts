@@ -1,3 +1,8 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+
 /**
  * Issue 19: a backup's code that the dump reader rightly accepts (functions, views, schemas, aggregates, index
  * expressions: what real dumps hold), written to run with whatever rights reach it. `public.pwn(tag)` tries what
@@ -112,4 +117,33 @@ export function withPayload(dump: string, serviceRole: string, table?: string): 
   const end = dump.lastIndexOf('-- PostgreSQL database dump complete');
   if (end < 0) throw new Error('not a complete pg_dump output');
   return `${dump.slice(0, end)}${payloadSql(serviceRole, table)}\n${dump.slice(end)}`;
+}
+
+/** How much of a dump's end is held back to find pg_dump's closing line in (it is a few lines from the end). */
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * withPayload, streamed from one gzipped dump file to another: a backup of any size (a sandbox generated at scale
+ * 100 holds a 560 MB dump) never becomes one string.
+ */
+export async function writeWithPayload(from: string, to: string, serviceRole: string, table?: string): Promise<void> {
+  let tail = Buffer.alloc(0);
+  const insert = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > 2 * TAIL_BYTES) {
+        this.push(tail.subarray(0, tail.length - TAIL_BYTES));
+        tail = Buffer.from(tail.subarray(tail.length - TAIL_BYTES));
+      }
+      callback();
+    },
+    flush(callback) {
+      try {
+        callback(null, Buffer.from(withPayload(tail.toString('utf8'), serviceRole, table), 'utf8'));
+      } catch (err) {
+        callback(err as Error);
+      }
+    },
+  });
+  await pipeline(createReadStream(from), createGunzip(), insert, createGzip({ level: 1 }), createWriteStream(to));
 }
