@@ -47,6 +47,8 @@ export default defineConfig({
           name: 'sandbox',
           include: ['test/integration/*.test.ts', 'test/e2e/**/*.test.ts'],
           sequence: { groupOrder: 4 },
+          // Never against production: the project stops before any file runs unless the config is a sandbox.
+          globalSetup: ['test/support/refuse-production.ts'],
         },
       },
     ],

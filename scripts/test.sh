@@ -43,7 +43,13 @@ background_pid=$!
 
 # The build the worker image and npm start run; test/integration/build.test.ts starts the worker from it.
 if run_step bash scripts/build.sh; then export OPARETA_TEST_WORKER=dist; fi
-run_step npx vitest run --project sandbox || true
+if uses_sandbox_config; then
+  run_step npx vitest run --project sandbox || true
+else
+  # Its end-to-end files kill containers, restore and drop databases: never under a production config.
+  echo "test: NOT RUN: the sandbox project (OPARETA_CONFIG=${OPARETA_CONFIG:-} is not a sandbox config, \"sandbox\": true)" >&2
+  failed+=('the sandbox project, refused: OPARETA_CONFIG is not a sandbox config')
+fi
 
 echo 'test: lint, format, unit, workflow and activity tests (ran in the background):'
 background_status=0
