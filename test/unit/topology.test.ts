@@ -18,6 +18,11 @@ describe('topology config', () => {
     expect(topology.services.argus.databaseContainer).toBe('opareta-postgres-argus');
     expect(topology.services.hermes.appContainers).toEqual(['opareta-hermes-1', 'opareta-hermes-2']);
     expect(topology.services.argus.backupDirectory).toBe('/var/backups/opareta');
+    // The worker connects as the operator role (no superuser), never as the apps' role.
+    expect(topology.services.hermes.operator).toEqual({
+      user: 'opareta_operator',
+      password: { env: 'HERMES_OPERATOR_PASSWORD', file: '/run/secrets/hermes_operator_password' },
+    });
   });
 
   it('parses the sandbox config, with paths resolved next to the file', () => {
