@@ -142,6 +142,15 @@ export async function databaseExists(client: Client, name: string): Promise<bool
   return (result.rowCount ?? 0) > 0;
 }
 
+/** The owner of a database; undefined when it does not exist. */
+export async function databaseOwner(client: Client, name: string): Promise<string | undefined> {
+  const result = await client.query<{ owner: string }>(
+    'SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = $1',
+    [name],
+  );
+  return result.rows[0]?.owner;
+}
+
 /** Ends every other session on a database; returns how many. */
 export async function terminateBackends(client: Client, name: string): Promise<number> {
   const result = await client.query<{ terminated: boolean }>(

@@ -106,7 +106,7 @@ export async function sealRestoredDatabase(
  * the maintenance database. Returns the grant roles dropped.
  */
 export async function dropRestoreTarget(client: Client, database: string): Promise<string[]> {
-  // Its owner is the restore role named after it, or after the scratch database a standby was kept from.
+  // Its owner, when not handed over yet: the restore role named after it (dropped below with the database).
   const owner = await client.query<{ owner: string; template: boolean }>(
     `SELECT pg_catalog.pg_get_userbyid(datdba) AS owner, datistemplate AS template
        FROM pg_catalog.pg_database WHERE datname = $1`,

@@ -3,7 +3,7 @@ import type { Client } from 'pg';
 import { ErrorType } from '../shared/errors';
 import type { ServiceConfig } from '../shared/node/topology';
 import { failure } from './errors';
-import { MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
+import { databaseOwner, MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
 
 /**
  * A database a backup built (a side, scratch or standby database) holds the backup's code: views, functions,
@@ -46,11 +46,7 @@ export async function powersOf(client: Client, role: string): Promise<string[]> 
 
 /** The owner of `database` when it is a throwaway restore role; undefined when the database does not exist. */
 export async function throwawayOwner(client: Client, database: string): Promise<string | undefined> {
-  const result = await client.query<{ owner: string }>(
-    'SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = $1',
-    [database],
-  );
-  const owner = result.rows[0]?.owner;
+  const owner = await databaseOwner(client, database);
   if (owner === undefined) return undefined;
   const powers = await powersOf(client, owner);
   if (!owner.startsWith(RESTORE_ROLE_PREFIX) || powers.length > 0) {

@@ -4,7 +4,7 @@ import { ErrorType } from '../shared/errors';
 import { ownerRoleName } from '../shared/node/server-setup';
 import type { ServiceConfig } from '../shared/node/topology';
 import { failure } from './errors';
-import { MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
+import { databaseOwner, MAINTENANCE_DATABASE, quoteIdentifier, type PostgresAccess } from './postgres';
 import {
   adoptDatabaseState,
   powersOf,
@@ -66,14 +66,14 @@ export async function handOverRestoredDatabase(
   live: string,
 ): Promise<void> {
   const plan = await postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
-    const owner = await ownerName(client, database);
+    const owner = await databaseOwner(client, database);
     if (owner === undefined) return undefined;
     const restoreRole = owner.startsWith(RESTORE_ROLE_PREFIX) ? (await throwawayOwner(client, database))! : undefined;
     await resetDatabaseState(client, database, restoreRole);
     await adoptDatabaseState(client, live, database);
     if (!restoreRole) return undefined;
-    const databaseOwner = (await ownerName(client, live)) ?? config.user;
-    return { restoreRole, objectsOwner: await restoredObjectsOwner(client, config), databaseOwner };
+    const liveOwner = (await databaseOwner(client, live)) ?? config.user;
+    return { restoreRole, objectsOwner: await restoredObjectsOwner(client, config), databaseOwner: liveOwner };
   });
   if (!plan) return;
   await postgres.withClient(config, database, async (client) => {
@@ -91,12 +91,4 @@ export async function handOverRestoredDatabase(
     objects: plan.objectsOwner,
     database_owner: plan.databaseOwner,
   });
-}
-
-async function ownerName(client: Client, database: string): Promise<string | undefined> {
-  const result = await client.query<{ owner: string }>(
-    `SELECT pg_catalog.pg_get_userbyid(datdba) AS owner FROM pg_catalog.pg_database WHERE datname = $1`,
-    [database],
-  );
-  return result.rows[0]?.owner;
 }

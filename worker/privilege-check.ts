@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import { workerRole } from '../activities/postgres';
+import { createPostgresAccess, MAINTENANCE_DATABASE, workerRole } from '../activities/postgres';
 import { readDatabasePassword } from '../shared/node/secrets';
 import type { Topology } from '../shared/node/topology';
 
@@ -14,26 +13,18 @@ export async function warnAboutSuperusers(
   services: string[],
   log: (entry: object) => void,
 ): Promise<void> {
+  const postgres = createPostgresAccess(readDatabasePassword);
   await Promise.all(
     services.map(async (service) => {
       const config = topology.services[service];
-      const client = new Client({
-        host: config.host,
-        port: config.port,
-        user: workerRole(config),
-        password: readDatabasePassword(config),
-        database: 'postgres',
-        connectionTimeoutMillis: 5_000,
-        options: '-c search_path=pg_catalog,pg_temp',
-      });
-      client.on('error', () => undefined);
       try {
-        await client.connect();
-        const { rows } = await client.query<{ rolname: string; rolsuper: boolean }>(
-          'SELECT rolname, rolsuper FROM pg_roles WHERE rolname = ANY($1::text[])',
-          [[workerRole(config), config.user]],
-        );
-        const superusers = rows.filter((r) => r.rolsuper).map((r) => r.rolname);
+        const superusers = await postgres.withClient(config, MAINTENANCE_DATABASE, async (client) => {
+          const { rows } = await client.query<{ rolname: string }>(
+            'SELECT rolname FROM pg_roles WHERE rolsuper AND rolname = ANY($1::text[])',
+            [[workerRole(config), config.user]],
+          );
+          return rows.map((r) => r.rolname);
+        });
         if (superusers.length > 0) {
           log({
             level: 'WARN',
@@ -47,8 +38,6 @@ export async function warnAboutSuperusers(
         }
       } catch (err) {
         log({ level: 'WARN', message: 'could not check database roles at start', service, error: String(err) });
-      } finally {
-        await client.end().catch(() => undefined);
       }
     }),
   );
